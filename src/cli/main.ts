@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+/**
+ * The `s3gate` command line.
+ *   s3gate serve [--config proxy.toml]   run the proxy (no config and no ./proxy.toml: demo mode)
+ *   s3gate config check [file]           validate a config file; exit 1 on problems
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../config/config-error.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { startServer } from '../main.js';
+import { startDemo } from './demo-upstream.js';
+
+const HELP: Record<string, string> = {
+  main: `s3gate — an S3 credential gateway
+
+Usage:
+  s3gate serve [--config <file>]     run the proxy
+  s3gate config check [<file>]       validate a configuration file
+  s3gate <command> --help            help for a command
+
+Docs: README.md, docs/configuration.md, docs/actions.md`,
+  serve: `Usage: s3gate serve [--config <file>]
+
+Runs the proxy. The configuration is read from --config, else ./proxy.toml.
+With neither, s3gate starts in demo mode: an embedded local S3 upstream (s3rver, data in
+./.s3gate/), a bucket "demo", and a demo key printed at start, on 127.0.0.1:8090.
+The configuration is reloaded on SIGHUP and whenever the file changes; an invalid edit is
+logged and the running configuration keeps serving.
+
+Options:
+  --config <file>   configuration file (see proxy.example.toml)
+  --listen <addr>   demo mode only: listen address (default 127.0.0.1:8090)`,
+  config: `Usage: s3gate config check [<file>]
+
+Validates a configuration file (default ./proxy.toml) and prints every problem with the
+file, the field and the fix. Exits 0 when valid, 1 otherwise.`,
+};
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i === -1) return undefined;
+  const value = args[i + 1];
+  if (value === undefined || value.startsWith('--')) {
+    fail(`${name} needs a value`);
+  }
+  return value;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`s3gate: ${message}\n`);
+  process.exit(2);
+}
+
+async function serve(args: string[]): Promise<void> {
+  const explicit = flag(args, '--config');
+  const configPath = explicit ?? (existsSync('proxy.toml') ? 'proxy.toml' : undefined);
+  if (configPath !== undefined) {
+    const path = resolve(configPath);
+    const config = await loadConfigFile(path);
+    const server = await startServer({ config, configPath: path });
+    process.stderr.write(`s3gate listening on ${server.url} (config ${path})\n`);
+    handleSignals(server.close);
+    return;
+  }
+  const listen = flag(args, '--listen') ?? '127.0.0.1:8090';
+  const demo = await startDemo(resolve('.s3gate'), listen);
+  const server = await startServer({ config: demo.config });
+  process.stderr.write(
+    [
+      '',
+      `s3gate demo: listening on ${server.url} in front of an embedded local S3 (data in ./.s3gate/)`,
+      `  bucket:             ${demo.bucket}`,
+      `  access key id:      ${demo.accessKeyId}`,
+      `  secret access key:  ${demo.secretAccessKey}`,
+      '',
+      'Try:',
+      `  export AWS_ACCESS_KEY_ID=${demo.accessKeyId} AWS_SECRET_ACCESS_KEY='${demo.secretAccessKey}' AWS_DEFAULT_REGION=us-east-1`,
+      `  aws --endpoint-url ${server.url} s3 ls`,
+      `  aws --endpoint-url ${server.url} s3 cp README.md s3://${demo.bucket}/`,
+      '',
+      'For real use write a proxy.toml (see proxy.example.toml) and run: s3gate serve --config proxy.toml',
+      '',
+    ].join('\n'),
+  );
+  handleSignals(async () => {
+    await server.close();
+    await demo.close();
+  });
+}
+
+function handleSignals(close: () => Promise<void>): void {
+  let closing = false;
+  const stop = (): void => {
+    if (closing) return;
+    closing = true;
+    close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function configCheck(args: string[]): Promise<void> {
+  const file = resolve(args.find((a) => !a.startsWith('--')) ?? 'proxy.toml');
+  try {
+    const config = await loadConfigFile(file);
+    process.stdout.write(`${file}: OK (${config.backends.length} backend(s), ${config.credentials.length} credential(s))\n`);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const problem of err.problems) process.stderr.write(`${problem}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${HELP.main}\n`);
+    return;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    const text = HELP[command];
+    if (text === undefined) fail(`unknown command "${command}" (see s3gate --help)`);
+    process.stdout.write(`${text}\n`);
+    return;
+  }
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'config':
+      if (rest[0] !== 'check') fail('usage: s3gate config check [<file>]');
+      return configCheck(rest.slice(1));
+    default:
+      fail(`unknown command "${command}" (see s3gate --help)`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    for (const problem of err.problems) process.stderr.write(`${problem}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`s3gate: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

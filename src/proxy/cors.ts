@@ -1,0 +1,36 @@
+/**
+ * CORS for browsers using presigned URLs or signed fetches. A preflight is never signed,
+ * so it is answered here without touching the upstream; it grants nothing by itself —
+ * the actual request is still verified and scoped.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+const EXPOSED = 'ETag, x-amz-request-id, x-amz-version-id, x-amz-delete-marker, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-crc64nvme, x-amz-checksum-sha1, x-amz-checksum-sha256, Content-Length, Content-Range, Last-Modified';
+
+export function corsHeaders(req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  if (origin === undefined) return {};
+  return { 'access-control-allow-origin': origin, 'access-control-expose-headers': EXPOSED, vary: 'Origin' };
+}
+
+export function answerPreflight(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): void {
+  const origin = req.headers.origin;
+  const method = req.headers['access-control-request-method'];
+  if (origin === undefined || method === undefined) {
+    res.writeHead(400, { ...headers, 'content-type': 'text/plain' });
+    res.end('Insufficient information. Origin request header needed.');
+    return;
+  }
+  const out: Record<string, string> = {
+    ...headers,
+    'access-control-allow-origin': origin,
+    'access-control-allow-methods': 'GET, PUT, POST, DELETE, HEAD',
+    'access-control-max-age': '3000',
+    vary: 'Origin, Access-Control-Request-Headers, Access-Control-Request-Method',
+    'content-length': '0',
+  };
+  const requested = req.headers['access-control-request-headers'];
+  if (requested !== undefined) out['access-control-allow-headers'] = requested;
+  res.writeHead(200, out);
+  res.end();
+}

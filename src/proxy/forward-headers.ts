@@ -1,0 +1,60 @@
+/**
+ * Which client request headers travel upstream. Everything an S3 client may rely on passes
+ * (x-amz-meta-*, checksums, SSE, tagging, object lock, conditionals, Range,
+ * x-amz-copy-source*); hop-by-hop headers, the client's auth and the aws-chunked framing
+ * headers do not: the upstream request is re-signed and carries the decoded body.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { PayloadMode } from '../sigv4/signable-request.js';
+
+const DROP = new Set([
+  'host',
+  'authorization',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'content-length',
+  'x-amz-content-sha256',
+  'x-amz-date',
+  'x-amz-security-token',
+  'x-amz-decoded-content-length',
+  'x-amz-trailer',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'forwarded',
+  'x-real-ip',
+  'origin',
+]);
+
+export function buildForwardHeaders(headers: IncomingHttpHeaders, payload: PayloadMode): Record<string, string> {
+  const out: Record<string, string> = {};
+  const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer';
+  for (const name in headers) {
+    if (DROP.has(name)) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (name === 'content-encoding' && streaming) {
+      const rest = value
+        .toString()
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '' && s.toLowerCase() !== 'aws-chunked');
+      if (rest.length > 0) out[name] = rest.join(',');
+      continue;
+    }
+    // The trailer checksum is verified here and not forwarded, so the algorithm header
+    // would promise the upstream a checksum that never comes.
+    if (name === 'x-amz-sdk-checksum-algorithm' && streaming && payload.trailer !== undefined) continue;
+    out[name] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return out;
+}

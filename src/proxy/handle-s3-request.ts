@@ -1,0 +1,244 @@
+/**
+ * The S3 request pipeline as named steps:
+ * addressing → verify signature → classify operation → evaluate scopes → answer locally
+ * (ListBuckets, errors, bucket probes) or re-sign and stream to the upstream.
+ * Nothing reaches the upstream before the signature and scope checks pass.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline, type Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import { createRequestId } from '../core/request-id.js';
+import { parseAddressing } from '../s3/addressing.js';
+import { classifyOperation, type ClassifiedOperation } from '../s3/classify-operation.js';
+import { S3Error } from '../s3/s3-error.js';
+import { evaluateRequest } from '../policy/evaluate-access.js';
+import { verifyRequest } from '../sigv4/verify-request.js';
+import { createPayloadVerifier } from '../sigv4/payload-verifier.js';
+import type { SigningKeyCache } from '../sigv4/signing-key.js';
+import type { PayloadMode, VerifiedRequest } from '../sigv4/signable-request.js';
+import { buildUpstreamRequest, EMPTY_SHA256 } from '../upstream/resign-request.js';
+import { forwardRequest } from '../upstream/forward-request.js';
+import { buildForwardHeaders } from './forward-headers.js';
+import { asS3Error, sendS3Error } from './respond.js';
+import { answerListBuckets } from './list-buckets.js';
+import { handleDeleteObjects } from './delete-objects.js';
+import { answerCreateBucketProbe } from './create-bucket.js';
+import { parseQuery, isAuthQueryParam, type QueryPair } from './query.js';
+import { answerPreflight, corsHeaders } from './cors.js';
+import type { ProxyRuntime, RuntimeRef } from './proxy-runtime.js';
+
+export interface S3RequestContext {
+  readonly runtime: RuntimeRef;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly signingKeys: SigningKeyCache;
+  /** Called once per request when it is finished (audit hooks in here). */
+  readonly onComplete?: ((event: S3RequestEvent) => void) | undefined;
+}
+
+/** What happened to one request: the log line and the audit row are built from this. */
+export interface S3RequestEvent {
+  requestId: string;
+  method: string;
+  accessKeyId: string | undefined;
+  principal: string | undefined;
+  operation: string | undefined;
+  action: string | undefined;
+  bucket: string | undefined;
+  key: string | undefined;
+  status: number;
+  errorCode: string | undefined;
+  bytesIn: number;
+  bytesOut: number;
+  latencyMs: number;
+  clientAddress: string | undefined;
+  forwarded: boolean;
+}
+
+/** Everything a step needs about the request being handled. */
+export interface S3Call {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly requestId: string;
+  readonly runtime: ProxyRuntime;
+  readonly verified: VerifiedRequest;
+  readonly op: ClassifiedOperation;
+  readonly query: readonly QueryPair[];
+  readonly responseHeaders: Record<string, string>;
+  readonly now: Date;
+}
+
+export async function handleS3Request(req: IncomingMessage, res: ServerResponse, ctx: S3RequestContext): Promise<void> {
+  const started = performance.now();
+  const requestId = createRequestId();
+  const method = req.method ?? 'GET';
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q === -1 ? url : url.slice(0, q);
+  const rawQuery = q === -1 ? '' : url.slice(q + 1);
+  const responseHeaders: Record<string, string> = { 'x-amz-request-id': requestId, ...corsHeaders(req) };
+  const event: S3RequestEvent = {
+    requestId,
+    method,
+    accessKeyId: undefined,
+    principal: undefined,
+    operation: undefined,
+    action: undefined,
+    bucket: undefined,
+    key: undefined,
+    status: 0,
+    errorCode: undefined,
+    bytesIn: 0,
+    bytesOut: 0,
+    latencyMs: 0,
+    clientAddress: req.socket.remoteAddress,
+    forwarded: false,
+  };
+  let bodyConsumed = !hasRequestBody(req);
+
+  try {
+    if (method === 'OPTIONS') {
+      event.operation = 'PreflightRequest';
+      answerPreflight(req, res, responseHeaders);
+      return;
+    }
+    const runtime = ctx.runtime.current;
+    const { settings } = runtime;
+    const address = parseAddressing({ host: req.headers.host ?? '', rawPath, virtualHostDomains: settings.virtualHostDomains });
+    event.bucket = address.bucket;
+    event.key = address.key;
+
+    const nowMs = ctx.clock();
+    const verified = verifyRequest(
+      { method, rawPath, rawQuery, headers: req.headers, virtualHostBucket: address.style === 'virtual-host' ? address.bucket : undefined },
+      { credentials: runtime.credentials, nowMs, allowedRegions: settings.regions, signingKeys: ctx.signingKeys, maxSkewMs: settings.maxSkewMs },
+    );
+    const credential = verified.credential;
+    if (credential === undefined) {
+      throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request with an s3gate access key.');
+    }
+    event.accessKeyId = credential.accessKeyId;
+    event.principal = credential.principalName;
+
+    const query = parseQuery(rawQuery);
+    const op = classifyOperation({ method, bucket: address.bucket, key: address.key, query: queryMap(query), headers: req.headers });
+    if (op === undefined) {
+      throw new S3Error('NotImplemented', `s3gate does not support ${method} on this resource; the request was not forwarded.`);
+    }
+    event.operation = op.operation;
+    event.action = op.action;
+
+    const call: S3Call = { req, res, requestId, runtime, verified, op, query, responseHeaders, now: new Date(nowMs) };
+    const decision = evaluateRequest(credential.scopes, op);
+    if (!decision.allowed) {
+      // rclone and friends probe with CreateBucket: an existing bucket in scope is "already yours".
+      if (op.operation === 'CreateBucket' && evaluateRequest(credential.scopes, { ...op, operation: 'HeadBucket', action: 'head_bucket' }).allowed) {
+        await answerCreateBucketProbe(call);
+      }
+      throw new S3Error('AccessDenied', `Access Denied: this key may not ${op.action} here.`);
+    }
+
+    if (op.operation === 'ListBuckets') {
+      await answerListBuckets(call);
+      event.status = res.statusCode;
+      return;
+    }
+
+    event.forwarded = true;
+    if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
+    bodyConsumed = true;
+    if (op.operation === 'DeleteObjects') {
+      const result = await handleDeleteObjects(call, settings.maxDeleteObjectsBodyBytes);
+      event.bytesIn = result.bytesIn;
+      event.status = res.statusCode;
+      return;
+    }
+    const result = await forwardToUpstream(call, settings.maxChunkSizeBytes);
+    event.bytesIn = result.bytesIn;
+    event.status = result.status;
+  } catch (err) {
+    const error = asS3Error(err);
+    if (error.code === 'InternalError') ctx.log.error({ err, requestId }, 'internal error on the S3 path');
+    event.errorCode = error.code;
+    event.status = res.headersSent ? res.statusCode : error.status;
+    sendS3Error(res, error, { method, resource: rawPath, requestId, headers: responseHeaders, closeConnection: !bodyConsumed });
+  } finally {
+    event.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+    const length = res.getHeader('content-length');
+    event.bytesOut = typeof length === 'number' ? length : typeof length === 'string' ? Number(length) : 0;
+    if (event.status === 0) event.status = res.statusCode;
+    ctx.log.info(event, 's3 request');
+    ctx.onComplete?.(event);
+  }
+}
+
+function hasRequestBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+function queryMap(query: readonly QueryPair[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [name, value] of query) if (!map.has(name)) map.set(name, value);
+  return map;
+}
+
+/** Query parameters that go upstream: the client's auth parameters and SDK noise stay here. */
+export function forwardedQuery(query: readonly QueryPair[]): QueryPair[] {
+  return query.filter(([name]) => !isAuthQueryParam(name) && name !== 'x-id');
+}
+
+/** The number of decoded body bytes the upstream will receive, or undefined when there is no body. */
+function upstreamContentLength(req: IncomingMessage, payload: PayloadMode): number | undefined {
+  if (payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer') return payload.decodedLength;
+  const header = req.headers['content-length'];
+  if (header === undefined) {
+    if (req.headers['transfer-encoding'] !== undefined) {
+      throw new S3Error('MissingContentLength');
+    }
+    return undefined;
+  }
+  const length = Number(header);
+  if (!Number.isSafeInteger(length) || length < 0) throw new S3Error('InvalidArgument', 'Content-Length is not a valid number.');
+  return length === 0 ? undefined : length;
+}
+
+function upstreamPayloadHash(payload: PayloadMode, hasBody: boolean): string {
+  if (!hasBody) return EMPTY_SHA256;
+  // A known digest goes upstream too, so the upstream checks the body a second time.
+  return payload.kind === 'sha256' ? payload.sha256Hex : 'UNSIGNED-PAYLOAD';
+}
+
+async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promise<{ status: number; bytesIn: number }> {
+  const { req, res, runtime, verified, op } = call;
+  const payload = verified.payload;
+  const contentLength = upstreamContentLength(req, payload);
+  const headers = buildForwardHeaders(req.headers, payload);
+  let body: Readable | undefined;
+  if (contentLength !== undefined) {
+    headers['content-length'] = String(contentLength);
+    body = pipeline(req, createPayloadVerifier(payload, { maxChunkSizeBytes }), ignoreError);
+  } else if (hasRequestBody(req)) {
+    // A body that decodes to nothing still has to verify (e.g. an empty aws-chunked body).
+    await drainVerified(req, payload, maxChunkSizeBytes);
+  }
+  const backend = runtime.backends.backendFor(op.bucket);
+  const upstream = await buildUpstreamRequest(
+    backend,
+    { method: req.method ?? 'GET', bucket: op.bucket, key: op.key, query: forwardedQuery(call.query), headers, payloadHash: upstreamPayloadHash(payload, body !== undefined) },
+    call.now,
+  );
+  const result = await forwardRequest(backend, upstream, body, res, call.responseHeaders);
+  return { status: result.status, bytesIn: contentLength ?? 0 };
+}
+
+async function drainVerified(req: IncomingMessage, payload: PayloadMode, maxChunkSizeBytes: number): Promise<void> {
+  const verifier = pipeline(req, createPayloadVerifier(payload, { maxChunkSizeBytes }), ignoreError);
+  for await (const chunk of verifier) {
+    if ((chunk as Buffer).length > 0) throw new S3Error('IncompleteBody', 'The body is longer than its declared length.');
+  }
+}
+
+/** pipeline() reports errors through the last stream too; the consumer handles them there. */
+function ignoreError(): void {}

@@ -1,0 +1,78 @@
+/**
+ * One upstream S3 endpoint: a pooled keep-alive undici connection pool and the admin
+ * signer used to re-sign every forwarded request.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
+ */
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Pool } from 'undici';
+import { NodeSha256 } from './node-sha256.js';
+
+export interface BackendSettings {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly pathStyle: boolean;
+  readonly connections: number;
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+}
+
+export class Backend {
+  readonly name: string;
+  readonly settings: BackendSettings;
+  readonly origin: URL;
+  /** Host header value for path-style requests (includes a non-default port). */
+  readonly host: string;
+  readonly pool: Pool;
+  readonly signer: SignatureV4;
+  /** Path prefix of the endpoint URL (usually ''), without trailing slash. */
+  readonly basePath: string;
+
+  constructor(settings: BackendSettings) {
+    this.name = settings.name;
+    this.settings = settings;
+    this.origin = new URL(settings.endpoint);
+    this.host = this.origin.host;
+    this.basePath = this.origin.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(this.origin.origin, {
+      connections: settings.connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connectTimeout: settings.connectTimeoutMs,
+      headersTimeout: settings.headersTimeoutMs,
+      bodyTimeout: settings.bodyTimeoutMs,
+    });
+    this.signer = new SignatureV4({
+      service: 's3',
+      region: settings.region,
+      credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+      sha256: NodeSha256,
+      uriEscapePath: false,
+      applyChecksum: false,
+    });
+  }
+
+  /** Same settings means the pool can be kept across a config reload. */
+  sameAs(other: BackendSettings): boolean {
+    const a = this.settings;
+    return (
+      a.name === other.name &&
+      a.endpoint === other.endpoint &&
+      a.region === other.region &&
+      a.accessKeyId === other.accessKeyId &&
+      a.secretAccessKey === other.secretAccessKey &&
+      a.pathStyle === other.pathStyle &&
+      a.connections === other.connections &&
+      a.connectTimeoutMs === other.connectTimeoutMs &&
+      a.headersTimeoutMs === other.headersTimeoutMs &&
+      a.bodyTimeoutMs === other.bodyTimeoutMs
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

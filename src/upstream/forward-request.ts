@@ -1,0 +1,100 @@
+/**
+ * Streams a re-signed request to the upstream with undici and the upstream's answer back
+ * to the client, unbuffered. Errors before the first response byte become S3Errors; after
+ * that the client connection is destroyed (the only honest signal mid-body).
+ */
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { errors as undiciErrors } from 'undici';
+import { S3Error, isS3Error } from '../s3/s3-error.js';
+import type { Backend } from './backend.js';
+import type { UpstreamRequest } from './resign-request.js';
+
+/** Response headers never passed back: hop-by-hop, and the upstream's own request id (we set ours). */
+const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer', 'te', 'x-amz-request-id']);
+
+export interface ForwardResult {
+  readonly status: number;
+  readonly upstreamRequestId: string | undefined;
+}
+
+export async function forwardRequest(
+  backend: Backend,
+  request: UpstreamRequest,
+  body: Readable | undefined,
+  res: ServerResponse,
+  extraResponseHeaders: Record<string, string>,
+): Promise<ForwardResult> {
+  let status = 0;
+  let upstreamRequestId: string | undefined;
+  try {
+    await backend.pool.stream(
+      { path: request.path, method: request.method as 'GET', headers: request.headers, body: body ?? null },
+      ({ statusCode, headers }) => {
+        status = statusCode;
+        const out: Record<string, string | string[]> = {};
+        for (const name in headers) {
+          const value = headers[name];
+          if (value === undefined) continue;
+          if (name === 'x-amz-request-id') upstreamRequestId = Array.isArray(value) ? value[0] : value;
+          if (DROP_RESPONSE_HEADERS.has(name)) continue;
+          out[name] = value;
+        }
+        Object.assign(out, extraResponseHeaders);
+        res.writeHead(statusCode, out);
+        return res;
+      },
+    );
+  } catch (err) {
+    throw toUpstreamError(err, body);
+  }
+  return { status, upstreamRequestId };
+}
+
+/** Maps a failure while talking to the upstream to the error the client should see. */
+export function toUpstreamError(err: unknown, body?: Readable): unknown {
+  // A body verifier that failed (bad chunk signature, hash mismatch) aborts the upstream
+  // request: report the verifier's error, not the abort.
+  const bodyError = (body as { errored?: unknown } | undefined)?.errored;
+  if (isS3Error(bodyError)) return bodyError;
+  if (isS3Error(err)) return err;
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  if (isS3Error(cause)) return cause;
+  if (err instanceof undiciErrors.ConnectTimeoutError) return new S3Error('ServiceUnavailable', 'The upstream storage did not accept a connection in time.');
+  if (err instanceof undiciErrors.HeadersTimeoutError) return new S3Error('GatewayTimeout', 'The upstream storage did not answer in time.');
+  if (err instanceof undiciErrors.BodyTimeoutError) return new S3Error('GatewayTimeout', 'The upstream storage stopped sending the response body.');
+  if (err instanceof undiciErrors.RequestContentLengthMismatchError) return new S3Error('IncompleteBody');
+  const code = (err as { code?: string } | undefined)?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'EAI_AGAIN') {
+    return new S3Error('ServiceUnavailable', 'The upstream storage could not be reached.');
+  }
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
+    return new S3Error('BadGateway', 'The upstream storage closed the connection.');
+  }
+  return err;
+}
+
+/** A small request whose answer the proxy reads itself (ListBuckets for glob scopes, bucket probes). */
+export async function fetchUpstream(
+  backend: Backend,
+  request: UpstreamRequest,
+  body?: Buffer,
+  maxBytes = 8 * 1024 * 1024,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  try {
+    const response = await backend.pool.request({ path: request.path, method: request.method as 'GET', headers: request.headers, body: body ?? null });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        response.body.destroy();
+        throw new S3Error('InternalError', 'The upstream answer was larger than expected.');
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks) };
+  } catch (err) {
+    throw toUpstreamError(err);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Builds the request s3gate sends upstream: canonical S3 path for the bucket/key, the
+ * client's query minus its auth parameters, the forwarded headers, all signed with the
+ * backend's admin key. The wire path is built with the same encoding the signer uses, so
+ * the canonical request the upstream computes matches ours byte for byte.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
+ */
+import type { Backend } from './backend.js';
+import { uriEncode } from '../core/uri-encode.js';
+
+export interface UpstreamRequestInput {
+  readonly method: string;
+  readonly bucket: string | undefined;
+  readonly key: string | undefined;
+  /** Decoded query parameters, auth parameters already removed. */
+  readonly query: ReadonlyArray<readonly [string, string]>;
+  /** Lower-case header names; hop-by-hop and client auth headers already removed. */
+  readonly headers: Record<string, string>;
+  /** x-amz-content-sha256 to send: a hex digest, UNSIGNED-PAYLOAD, or the empty-body hash. */
+  readonly payloadHash: string;
+}
+
+export interface UpstreamRequest {
+  readonly method: string;
+  /** Path and query exactly as sent on the wire. */
+  readonly path: string;
+  readonly headers: Record<string, string>;
+}
+
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** Headers the signer leaves out: they may be changed by intermediaries or are not meaningful. */
+const UNSIGNABLE = new Set(['user-agent', 'expect', 'content-length', 'accept-encoding', 'x-amzn-trace-id', 'amz-sdk-invocation-id', 'amz-sdk-request']);
+
+export async function buildUpstreamRequest(backend: Backend, input: UpstreamRequestInput, now: Date): Promise<UpstreamRequest> {
+  const { path, host } = upstreamLocation(backend, input.bucket, input.key);
+
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of input.query) {
+    const prev = query[name];
+    if (prev === undefined) query[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else query[name] = [prev, value];
+  }
+
+  const headers: Record<string, string> = { ...input.headers, host, 'x-amz-content-sha256': input.payloadHash };
+  const signed = await backend.signer.sign(
+    { method: input.method, protocol: backend.origin.protocol, hostname: host, path, query, headers },
+    { signingDate: now, unsignableHeaders: UNSIGNABLE },
+  );
+  return { method: input.method, path: path + buildQueryString(input.query), headers: signed.headers };
+}
+
+function upstreamLocation(backend: Backend, bucket: string | undefined, key: string | undefined): { path: string; host: string } {
+  const encodedKey = key === undefined ? '' : uriEncode(key, false);
+  if (bucket === undefined) return { path: `${backend.basePath}/`, host: backend.host };
+  if (backend.settings.pathStyle) {
+    return { path: `${backend.basePath}/${uriEncode(bucket, false)}${key === undefined ? '' : `/${encodedKey}`}`, host: backend.host };
+  }
+  return { path: `${backend.basePath}/${encodedKey}`, host: `${bucket}.${backend.host}` };
+}
+
+/** The query string in the signer's canonical order and encoding (sorted by name, then value). */
+function buildQueryString(query: ReadonlyArray<readonly [string, string]>): string {
+  if (query.length === 0) return '';
+  const parts = query.map(([n, v]) => [uriEncode(n, true), uriEncode(v, true)] as const);
+  parts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return `?${parts.map(([n, v]) => `${n}=${v}`).join('&')}`;
+}
