@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createRequestId } from '../core/request-id.js';
 import { S3Error } from '../s3/s3-error.js';
 import { buildErrorXml } from '../s3/xml.js';
@@ -30,7 +30,7 @@ export function createApp(options: AppOptions): FastifyInstance {
     http2: false,
     disableRequestLogging: true,
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 65_536 },
-    frameworkErrors: (error, request, reply) => {
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const requestId = createRequestId();
       const s3Error = new S3Error('InvalidRequest', error.message);
       const body = request.method === 'HEAD' ? '' : buildErrorXml({ code: s3Error.code, message: s3Error.message, resource: request.url, requestId, extra: {} });

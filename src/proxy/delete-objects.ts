@@ -6,21 +6,15 @@
  */
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
-import { escapeXml } from '../core/xml-escape.js';
-import { evaluateRequest } from '../policy/evaluate-access.js';
+import { evaluateDeleteObjects } from '../policy/evaluate-access.js';
 import { S3Error } from '../s3/s3-error.js';
-import { buildDeleteResultXml, parseDeleteObjectsXml } from '../s3/xml.js';
+import { buildDeleteObjectsXml, buildDeleteResultXml, parseDeleteObjectsXml } from '../s3/xml.js';
 import { createPayloadVerifier } from '../sigv4/payload-verifier.js';
 import { buildUpstreamRequest } from '../upstream/resign-request.js';
 import { fetchUpstream } from '../upstream/forward-request.js';
 import { buildForwardHeaders } from './forward-headers.js';
 import { forwardedQuery, type S3Call } from './handle-s3-request.js';
 import { sendXml } from './respond.js';
-
-interface ObjectRef {
-  readonly key: string;
-  readonly versionId?: string | undefined;
-}
 
 export async function handleDeleteObjects(call: S3Call, maxBodyBytes: number): Promise<{ bytesIn: number }> {
   const { req, verified, op } = call;
@@ -35,35 +29,15 @@ export async function handleDeleteObjects(call: S3Call, maxBodyBytes: number): P
   }
   const request = parseDeleteObjectsXml(body.toString('utf8'));
 
-  const allowed: ObjectRef[] = [];
-  const denied: ObjectRef[] = [];
-  for (const object of request.objects) {
-    const decision = evaluateRequest(credential.scopes, {
-      ...op,
-      operation: 'DeleteObject',
-      action: object.versionId === undefined ? 'delete_object' : 'delete_object_version',
-      key: object.key,
-    });
-    (decision.allowed ? allowed : denied).push(object);
-  }
-
-  const deniedXml = denied
-    .map(
-      (o) =>
-        `<Error><Key>${escapeXml(o.key)}</Key>${o.versionId === undefined ? '' : `<VersionId>${escapeXml(o.versionId)}</VersionId>`}<Code>AccessDenied</Code><Message>Access Denied</Message></Error>`,
-    )
-    .join('');
+  const { allowed, denied } = evaluateDeleteObjects(credential.scopes, op.bucket, request.objects);
+  const deniedErrors = denied.map((o) => ({ key: o.key, versionId: o.versionId, code: 'AccessDenied', message: 'Access Denied' }));
 
   if (allowed.length === 0) {
-    const xml = buildDeleteResultXml({
-      deleted: [],
-      errors: denied.map((o) => ({ key: o.key, versionId: o.versionId, code: 'AccessDenied', message: 'Access Denied' })),
-    });
-    sendXml(call.res, 200, xml, call.responseHeaders, 'POST');
+    sendXml(call.res, 200, buildDeleteResultXml({ deleted: [], errors: deniedErrors }), call.responseHeaders, 'POST');
     return { bytesIn: body.length };
   }
 
-  const upstreamBody = Buffer.from(buildDeleteRequestXml(allowed, request.quiet), 'utf8');
+  const upstreamBody = Buffer.from(buildDeleteObjectsXml({ quiet: request.quiet, objects: allowed }), 'utf8');
   const headers = buildForwardHeaders(req.headers, { kind: 'unsigned' });
   for (const name of Object.keys(headers)) {
     if (name === 'content-md5' || name.startsWith('x-amz-checksum-') || name === 'x-amz-sdk-checksum-algorithm' || name === 'content-encoding') delete headers[name];
@@ -85,8 +59,10 @@ export async function handleDeleteObjects(call: S3Call, maxBodyBytes: number): P
   );
   const response = await fetchUpstream(backend, upstream, upstreamBody);
   let text = response.body.toString('utf8');
-  if (response.status === 200 && deniedXml !== '') {
+  if (response.status === 200 && deniedErrors.length > 0) {
+    // Splice the denied keys' <Error> elements into the upstream's own DeleteResult.
     const end = text.lastIndexOf('</DeleteResult>');
+    const deniedXml = buildDeleteResultXml({ deleted: [], errors: deniedErrors }).replace(/^[\s\S]*?<DeleteResult[^>]*>|<\/DeleteResult>$/g, '');
     if (end !== -1) text = text.slice(0, end) + deniedXml + text.slice(end);
   }
   const passHeaders: Record<string, string> = { ...call.responseHeaders };
@@ -94,13 +70,6 @@ export async function handleDeleteObjects(call: S3Call, maxBodyBytes: number): P
   call.res.writeHead(response.status, { ...passHeaders, 'content-type': typeof contentType === 'string' ? contentType : 'application/xml', 'content-length': Buffer.byteLength(text) });
   call.res.end(text);
   return { bytesIn: body.length };
-}
-
-function buildDeleteRequestXml(objects: readonly ObjectRef[], quiet: boolean): string {
-  const items = objects
-    .map((o) => `<Object><Key>${escapeXml(o.key)}</Key>${o.versionId === undefined ? '' : `<VersionId>${escapeXml(o.versionId)}</VersionId>`}</Object>`)
-    .join('');
-  return `<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${quiet ? '<Quiet>true</Quiet>' : ''}${items}</Delete>`;
 }
 
 async function readVerifiedBody(call: S3Call, maxBodyBytes: number): Promise<Buffer> {

@@ -178,9 +178,9 @@ function hasRequestBody(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-function queryMap(query: readonly QueryPair[]): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const [name, value] of query) if (!map.has(name)) map.set(name, value);
+function queryMap(query: readonly QueryPair[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const [name, value] of query) if (!(name in map)) map[name] = value;
   return map;
 }
 

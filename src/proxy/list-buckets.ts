@@ -18,7 +18,7 @@ const SYNTHESIZED_CREATION_DATE = new Date(0);
 export async function answerListBuckets(call: S3Call): Promise<void> {
   const credential = call.verified.credential;
   if (credential === undefined) throw new S3Error('AccessDenied');
-  const buckets = new Map<string, Date>();
+  const buckets = new Map<string, Date | string>();
   for (const name of visibleBuckets(credential.scopes)) buckets.set(name, SYNTHESIZED_CREATION_DATE);
 
   if (hasGlobScopes(credential.scopes)) {
@@ -27,8 +27,8 @@ export async function answerListBuckets(call: S3Call): Promise<void> {
       const response = await fetchUpstream(backend, request);
       if (response.status !== 200) throw new S3Error('ServiceUnavailable', `The upstream "${backend.name}" could not list its buckets (HTTP ${response.status}).`);
       const listed = parseListAllMyBucketsXml(response.body.toString('utf8'));
-      const allowed = new Set(filterBucketsByScopes(credential.scopes, listed.map((b) => b.name)));
-      for (const bucket of listed) {
+      const allowed = new Set(filterBucketsByScopes(credential.scopes, listed.buckets.map((b) => b.name)));
+      for (const bucket of listed.buckets) {
         if (allowed.has(bucket.name) && call.runtime.backends.backendFor(bucket.name) === backend) buckets.set(bucket.name, bucket.creationDate);
       }
     }

@@ -15,6 +15,8 @@ export interface MotoServer {
   readonly secretAccessKey: string;
   /** An S3 client talking to moto directly with the admin key (to set up and inspect). */
   readonly admin: S3Client;
+  /** Request lines moto logged (e.g. `"PUT /bucket/key HTTP/1.1" 200`), to prove what reached it. */
+  readonly requests: string[];
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,15 @@ export async function startMoto(): Promise<MotoServer> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keys = await waitForStart(child);
+  const requests: string[] = [];
+  const collect = (data: Buffer): void => {
+    for (const line of data.toString().split('\n')) {
+      const match = /"([A-Z]+ \S+ HTTP\/1\.1)" (\d+)/.exec(line);
+      if (match !== null) requests.push(`${match[1]} ${match[2]}`);
+    }
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const endpoint = `http://127.0.0.1:${port}`;
   const admin = new S3Client({
     endpoint,
@@ -50,6 +61,7 @@ export async function startMoto(): Promise<MotoServer> {
     endpoint,
     ...keys,
     admin,
+    requests,
     stop: async () => {
       admin.destroy();
       if (child.exitCode !== null) return;
@@ -77,8 +89,6 @@ function waitForStart(child: ChildProcess): Promise<{ accessKeyId: string; secre
         clearTimeout(timer);
         child.stdout?.off('data', onData);
         child.stderr?.off('data', onData);
-        child.stdout?.resume();
-        child.stderr?.resume();
         resolve(keys);
       }
     };
