@@ -23,6 +23,7 @@ export const S3_ACTIONS = [
   'put_object_retention',
   'get_object_legal_hold',
   'put_object_legal_hold',
+  'get_object_torrent',
   // multipart
   'create_multipart_upload',
   'upload_part',

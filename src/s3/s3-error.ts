@@ -19,6 +19,7 @@ export const S3_ERROR_CODES = {
   InvalidChunkSizeError: { status: 403, message: 'Only the last chunk is allowed to have a size less than 8192 bytes' },
   InvalidDigest: { status: 400, message: 'The Content-MD5 or checksum value that you specified is not valid.' },
   InvalidRequest: { status: 400, message: 'Invalid Request' },
+  InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
   InvalidToken: { status: 400, message: 'The provided token is malformed or otherwise invalid.' },
   MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },

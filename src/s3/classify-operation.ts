@@ -1,0 +1,263 @@
+/**
+ * Resolves a request (method, addressing, query, headers) to one row of the operation table.
+ * Lookup maps are built once at module load; per request: one pass over the query parameters
+ * and one map lookup, then a check of at most a few candidate rows.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_Operations_Amazon_Simple_Storage_Service.html
+ */
+import type { S3Action } from './actions.js';
+import {
+  COPY_OPERATIONS,
+  LIST_OPERATIONS,
+  NEUTRAL_QUERY_PARAMS,
+  OPERATIONS,
+  type OperationAccess,
+  type OperationName,
+  type OperationRow,
+  type OperationTarget,
+} from './operations.js';
+import { S3Error } from './s3-error.js';
+
+export type QueryInput = URLSearchParams | Readonly<Record<string, string | readonly string[] | undefined>>;
+export type HeadersInput = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export interface ClassifyInput {
+  readonly method: string;
+  readonly bucket: string | undefined;
+  readonly key: string | undefined;
+  /** Decoded query parameters: URLSearchParams, or a parsed map (repeated names as arrays). */
+  readonly query: QueryInput;
+  /** Lower-case header names. */
+  readonly headers: HeadersInput;
+}
+
+export interface CopySource {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+export interface ClassifiedOperation {
+  readonly operation: OperationName;
+  readonly action: S3Action;
+  readonly access: OperationAccess;
+  readonly target: OperationTarget;
+  readonly bucket: string | undefined;
+  readonly key: string | undefined;
+  /** ListObjects/V2/Versions and ListMultipartUploads: the `prefix` parameter, '' when absent. */
+  readonly listPrefix?: string;
+  /** CopyObject and UploadPartCopy: the parsed x-amz-copy-source. */
+  readonly copySource?: CopySource;
+  /**
+   * Actions also required on the same bucket/key because of headers that widen the operation:
+   * a non-private canned ACL or x-amz-grant-* (put_object_acl), x-amz-tagging (put_object_tagging),
+   * object-lock retention (put_object_retention) or legal hold (put_object_legal_hold) on writes,
+   * x-amz-bypass-governance-retention on deletes (put_object_retention).
+   */
+  readonly additionalActions?: readonly S3Action[];
+}
+
+const COPY_SOURCE_HEADER = 'x-amz-copy-source';
+const VERSION_ID = 'versionId';
+
+interface Requirement {
+  readonly name: string;
+  readonly value: string | undefined;
+}
+
+interface CompiledRow {
+  readonly row: OperationRow;
+  readonly primary: Requirement | undefined;
+  readonly others: readonly Requirement[];
+  readonly header: string | undefined;
+}
+
+function parseRequirement(token: string): Requirement {
+  const eq = token.indexOf('=');
+  return eq === -1 ? { name: token, value: undefined } : { name: token.slice(0, eq), value: token.slice(eq + 1) };
+}
+
+function lookupKey(method: string, target: string, primary: string): string {
+  return `${method} ${target} ${primary}`;
+}
+
+/** Sub-resource names that select an operation (first query token of a row), except versionId. */
+const PRIMARY_PARAMS = new Set<string>();
+/** Every parameter that may appear without making the request unclassifiable. */
+const KNOWN_PARAMS = new Set<string>(NEUTRAL_QUERY_PARAMS);
+const ROWS_BY_KEY = new Map<string, CompiledRow[]>();
+
+for (const row of OPERATIONS as readonly OperationRow[]) {
+  const tokens = row.query === undefined ? [] : row.query.split('&').map(parseRequirement);
+  const [primary, ...others] = tokens;
+  if (primary !== undefined && primary.name !== VERSION_ID) PRIMARY_PARAMS.add(primary.name);
+  for (const t of tokens) KNOWN_PARAMS.add(t.name);
+  const compiled: CompiledRow = { row, primary, others, header: row.header };
+  const k = lookupKey(row.method, row.target, primary?.name ?? '');
+  const list = ROWS_BY_KEY.get(k);
+  if (list === undefined) ROWS_BY_KEY.set(k, [compiled]);
+  else list.push(compiled);
+}
+// Most specific first: rows needing a header, then rows needing more parameters.
+for (const list of ROWS_BY_KEY.values()) {
+  list.sort((a, b) => (a.header === undefined ? 1 : 0) - (b.header === undefined ? 1 : 0) || b.others.length - a.others.length);
+}
+
+/**
+ * The operation a request performs, or undefined when it matches no row (the caller denies).
+ * Also undefined when a query parameter is repeated, when two sub-resources are combined, or
+ * when an unknown query parameter is present. Throws S3Error InvalidArgument for a malformed
+ * x-amz-copy-source.
+ */
+export function classifyOperation(input: ClassifyInput): ClassifiedOperation | undefined {
+  const params = new Map<string, string>();
+  if (!collectParams(input.query, params)) return undefined;
+
+  let primary: string | undefined;
+  let hasVersionId = false;
+  // x-amz-* parameters: presigned URLs may carry headers (even x-amz-copy-source) in the query.
+  let amzParams: Map<string, string> | undefined;
+  for (const [name, value] of params) {
+    if (PRIMARY_PARAMS.has(name)) {
+      if (primary !== undefined) return undefined;
+      primary = name;
+    } else if (name === VERSION_ID) {
+      hasVersionId = true;
+    } else if (isAmzParam(name)) {
+      (amzParams ??= new Map()).set(name.toLowerCase(), value);
+    } else if (!KNOWN_PARAMS.has(name)) {
+      return undefined;
+    }
+  }
+
+  const target: OperationTarget = input.bucket === undefined ? 'service' : input.key === undefined ? 'bucket' : 'object';
+  const selector = primary ?? (hasVersionId ? VERSION_ID : '');
+  const candidates = ROWS_BY_KEY.get(lookupKey(input.method, target, selector));
+  if (candidates === undefined) return undefined;
+
+  const header = (name: string): string | readonly string[] | undefined => input.headers[name] ?? amzParams?.get(name);
+  const matched = candidates.find((c) => rowMatches(c, params, header));
+  if (matched === undefined) return undefined;
+  const row = matched.row;
+
+  let listPrefix: string | undefined;
+  if (LIST_OPERATIONS.has(row.name)) listPrefix = params.get('prefix') ?? '';
+  let copySource: CopySource | undefined;
+  if (COPY_OPERATIONS.has(row.name)) {
+    const raw = header(COPY_SOURCE_HEADER);
+    if (typeof raw !== 'string') throw new S3Error('InvalidArgument', 'Exactly one x-amz-copy-source header is required.');
+    copySource = parseCopySource(raw);
+  }
+  const additionalActions = deriveAdditionalActions(row.name, header);
+
+  return {
+    operation: row.name,
+    action: row.action,
+    access: row.access,
+    target,
+    bucket: input.bucket,
+    key: input.key,
+    ...(listPrefix === undefined ? {} : { listPrefix }),
+    ...(copySource === undefined ? {} : { copySource }),
+    ...(additionalActions === undefined ? {} : { additionalActions }),
+  };
+}
+
+function collectParams(query: QueryInput, out: Map<string, string>): boolean {
+  if (query instanceof URLSearchParams) {
+    for (const [name, value] of query) {
+      if (out.has(name)) return false;
+      out.set(name, value);
+    }
+    return true;
+  }
+  for (const name of Object.keys(query)) {
+    const value = query[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') out.set(name, value);
+    else if (value.length === 1 && value[0] !== undefined) out.set(name, value[0]);
+    else return false;
+  }
+  return true;
+}
+
+function isAmzParam(name: string): boolean {
+  return name.length > 6 && (name.charCodeAt(0) | 0x20) === 0x78 && name.slice(0, 6).toLowerCase() === 'x-amz-';
+}
+
+function rowMatches(
+  c: CompiledRow,
+  params: ReadonlyMap<string, string>,
+  header: (name: string) => string | readonly string[] | undefined,
+): boolean {
+  if (c.header !== undefined && header(c.header) === undefined) return false;
+  if (c.primary?.value !== undefined && params.get(c.primary.name) !== c.primary.value) return false;
+  for (const r of c.others) {
+    const v = params.get(r.name);
+    if (v === undefined || (r.value !== undefined && v !== r.value)) return false;
+  }
+  return true;
+}
+
+/** Canned ACLs that grant nothing beyond the bucket owner. */
+const HARMLESS_CANNED_ACLS: ReadonlySet<string> = new Set(['private', 'bucket-owner-full-control', 'bucket-owner-read']);
+const GRANT_HEADERS = ['x-amz-grant-read', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control'] as const;
+const OBJECT_WRITES: ReadonlySet<OperationName> = new Set<OperationName>(['PutObject', 'CopyObject', 'CreateMultipartUpload']);
+const OBJECT_DELETES: ReadonlySet<OperationName> = new Set<OperationName>(['DeleteObject', 'DeleteObjects']);
+
+function deriveAdditionalActions(
+  operation: OperationName,
+  header: (name: string) => string | readonly string[] | undefined,
+): S3Action[] | undefined {
+  let extra: S3Action[] | undefined;
+  if (OBJECT_WRITES.has(operation)) {
+    const acl = header('x-amz-acl');
+    const widensAcl =
+      (acl !== undefined && !(typeof acl === 'string' && HARMLESS_CANNED_ACLS.has(acl.trim().toLowerCase()))) ||
+      GRANT_HEADERS.some((h) => header(h) !== undefined);
+    if (widensAcl) (extra ??= []).push('put_object_acl');
+    if (header('x-amz-tagging') !== undefined) (extra ??= []).push('put_object_tagging');
+    if (header('x-amz-object-lock-mode') !== undefined || header('x-amz-object-lock-retain-until-date') !== undefined) {
+      (extra ??= []).push('put_object_retention');
+    }
+    if (header('x-amz-object-lock-legal-hold') !== undefined) (extra ??= []).push('put_object_legal_hold');
+  } else if (OBJECT_DELETES.has(operation)) {
+    if (header('x-amz-bypass-governance-retention') !== undefined) (extra ??= []).push('put_object_retention');
+  }
+  return extra;
+}
+
+/**
+ * Parses x-amz-copy-source: `[/]bucket/key[?versionId=id]`, URL-encoded or not.
+ * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html#API_CopyObject_RequestSyntax
+ * Throws S3Error InvalidArgument when malformed (access-point ARNs are not supported).
+ */
+export function parseCopySource(value: string): CopySource {
+  const invalid = (why: string): S3Error => new S3Error('InvalidArgument', `Invalid copy source: ${why}.`, { ArgumentName: COPY_SOURCE_HEADER });
+  let text = value.trim();
+  if (text.startsWith('arn:')) throw invalid('access point ARNs are not supported');
+  if (text.startsWith('/')) text = text.slice(1);
+  const q = text.indexOf('?');
+  let versionId: string | undefined;
+  if (q !== -1) {
+    const query = text.slice(q + 1);
+    text = text.slice(0, q);
+    if (!query.startsWith('versionId=') || query.includes('&')) throw invalid('only ?versionId= may follow the key');
+    versionId = decodeOrThrow(query.slice('versionId='.length), invalid);
+    if (versionId === '') throw invalid('empty versionId');
+  }
+  const decoded = decodeOrThrow(text, invalid);
+  const slash = decoded.indexOf('/');
+  if (slash <= 0 || slash === decoded.length - 1) throw invalid('expected bucket/key');
+  const bucket = decoded.slice(0, slash);
+  const key = decoded.slice(slash + 1);
+  return versionId === undefined ? { bucket, key } : { bucket, key, versionId };
+}
+
+function decodeOrThrow(raw: string, invalid: (why: string) => S3Error): string {
+  if (!raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw invalid('bad percent-encoding');
+  }
+}
