@@ -76,15 +76,12 @@ function parseRequirement(token: string): Requirement {
   return eq === -1 ? { name: token, value: undefined } : { name: token.slice(0, eq), value: token.slice(eq + 1) };
 }
 
-function lookupKey(method: string, target: string, primary: string): string {
-  return `${method} ${target} ${primary}`;
-}
-
 /** Sub-resource names that select an operation (first query token of a row), except versionId. */
 const PRIMARY_PARAMS = new Set<string>();
 /** Every parameter that may appear without making the request unclassifiable. */
 const KNOWN_PARAMS = new Set<string>(NEUTRAL_QUERY_PARAMS);
-const ROWS_BY_KEY = new Map<string, CompiledRow[]>();
+/** method → target → primary sub-resource ('' for none) → candidate rows, most specific first. */
+const ROWS = new Map<string, Map<OperationTarget, Map<string, CompiledRow[]>>>();
 
 for (const row of OPERATIONS as readonly OperationRow[]) {
   const tokens = row.query === undefined ? [] : row.query.split('&').map(parseRequirement);
@@ -92,15 +89,24 @@ for (const row of OPERATIONS as readonly OperationRow[]) {
   if (primary !== undefined && primary.name !== VERSION_ID) PRIMARY_PARAMS.add(primary.name);
   for (const t of tokens) KNOWN_PARAMS.add(t.name);
   const compiled: CompiledRow = { row, primary, others, header: row.header };
-  const k = lookupKey(row.method, row.target, primary?.name ?? '');
-  const list = ROWS_BY_KEY.get(k);
-  if (list === undefined) ROWS_BY_KEY.set(k, [compiled]);
+  let byTarget = ROWS.get(row.method);
+  if (byTarget === undefined) ROWS.set(row.method, (byTarget = new Map()));
+  let byPrimary = byTarget.get(row.target);
+  if (byPrimary === undefined) byTarget.set(row.target, (byPrimary = new Map()));
+  const list = byPrimary.get(primary?.name ?? '');
+  if (list === undefined) byPrimary.set(primary?.name ?? '', [compiled]);
   else list.push(compiled);
 }
 // Most specific first: rows needing a header, then rows needing more parameters.
-for (const list of ROWS_BY_KEY.values()) {
-  list.sort((a, b) => (a.header === undefined ? 1 : 0) - (b.header === undefined ? 1 : 0) || b.others.length - a.others.length);
+for (const byTarget of ROWS.values()) {
+  for (const byPrimary of byTarget.values()) {
+    for (const list of byPrimary.values()) {
+      list.sort((a, b) => (a.header === undefined ? 1 : 0) - (b.header === undefined ? 1 : 0) || b.others.length - a.others.length);
+    }
+  }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The operation a request performs, or undefined when it matches no row (the caller denies).
@@ -130,36 +136,44 @@ export function classifyOperation(input: ClassifyInput): ClassifiedOperation | u
   }
 
   const target: OperationTarget = input.bucket === undefined ? 'service' : input.key === undefined ? 'bucket' : 'object';
-  const selector = primary ?? (hasVersionId ? VERSION_ID : '');
-  const candidates = ROWS_BY_KEY.get(lookupKey(input.method, target, selector));
+  const candidates = ROWS.get(input.method)
+    ?.get(target)
+    ?.get(primary ?? (hasVersionId ? VERSION_ID : ''));
   if (candidates === undefined) return undefined;
 
-  const header = (name: string): string | readonly string[] | undefined => input.headers[name] ?? amzParams?.get(name);
-  const matched = candidates.find((c) => rowMatches(c, params, header));
-  if (matched === undefined) return undefined;
-  const row = matched.row;
-
-  let listPrefix: string | undefined;
-  if (LIST_OPERATIONS.has(row.name)) listPrefix = params.get('prefix') ?? '';
-  let copySource: CopySource | undefined;
-  if (COPY_OPERATIONS.has(row.name)) {
-    const raw = header(COPY_SOURCE_HEADER);
-    if (typeof raw !== 'string') throw new S3Error('InvalidArgument', 'Exactly one x-amz-copy-source header is required.');
-    copySource = parseCopySource(raw);
+  let row: OperationRow | undefined;
+  for (const c of candidates) {
+    if (rowMatches(c, params, input.headers, amzParams)) {
+      row = c.row;
+      break;
+    }
   }
-  const additionalActions = deriveAdditionalActions(row.name, header);
+  if (row === undefined) return undefined;
 
-  return {
+  const result: Mutable<ClassifiedOperation> = {
     operation: row.name,
     action: row.action,
     access: row.access,
     target,
     bucket: input.bucket,
     key: input.key,
-    ...(listPrefix === undefined ? {} : { listPrefix }),
-    ...(copySource === undefined ? {} : { copySource }),
-    ...(additionalActions === undefined ? {} : { additionalActions }),
   };
+  if (LIST_OPERATIONS.has(row.name)) result.listPrefix = params.get('prefix') ?? '';
+  if (COPY_OPERATIONS.has(row.name)) {
+    const raw = header(input.headers, amzParams, COPY_SOURCE_HEADER);
+    if (typeof raw !== 'string') throw new S3Error('InvalidArgument', 'Exactly one x-amz-copy-source header is required.');
+    result.copySource = parseCopySource(raw);
+  }
+  if (row.access === 'write') {
+    const additionalActions = deriveAdditionalActions(row.name, input.headers, amzParams);
+    if (additionalActions !== undefined) result.additionalActions = additionalActions;
+  }
+  return result;
+}
+
+/** A header, or the same x-amz-* name carried in a presigned query string. */
+function header(headers: HeadersInput, amzParams: ReadonlyMap<string, string> | undefined, name: string): string | readonly string[] | undefined {
+  return headers[name] ?? amzParams?.get(name);
 }
 
 function collectParams(query: QueryInput, out: Map<string, string>): boolean {
@@ -187,9 +201,10 @@ function isAmzParam(name: string): boolean {
 function rowMatches(
   c: CompiledRow,
   params: ReadonlyMap<string, string>,
-  header: (name: string) => string | readonly string[] | undefined,
+  headers: HeadersInput,
+  amzParams: ReadonlyMap<string, string> | undefined,
 ): boolean {
-  if (c.header !== undefined && header(c.header) === undefined) return false;
+  if (c.header !== undefined && header(headers, amzParams, c.header) === undefined) return false;
   if (c.primary?.value !== undefined && params.get(c.primary.name) !== c.primary.value) return false;
   for (const r of c.others) {
     const v = params.get(r.name);
@@ -206,22 +221,26 @@ const OBJECT_DELETES: ReadonlySet<OperationName> = new Set<OperationName>(['Dele
 
 function deriveAdditionalActions(
   operation: OperationName,
-  header: (name: string) => string | readonly string[] | undefined,
+  headers: HeadersInput,
+  amzParams: ReadonlyMap<string, string> | undefined,
 ): S3Action[] | undefined {
+  // No local closures here: tsx/esbuild wraps named arrow functions in a costly __name() call.
   let extra: S3Action[] | undefined;
   if (OBJECT_WRITES.has(operation)) {
-    const acl = header('x-amz-acl');
-    const widensAcl =
-      (acl !== undefined && !(typeof acl === 'string' && HARMLESS_CANNED_ACLS.has(acl.trim().toLowerCase()))) ||
-      GRANT_HEADERS.some((h) => header(h) !== undefined);
+    const acl = header(headers, amzParams, 'x-amz-acl');
+    let widensAcl = acl !== undefined && !(typeof acl === 'string' && HARMLESS_CANNED_ACLS.has(acl.trim().toLowerCase()));
+    for (const h of GRANT_HEADERS) if (header(headers, amzParams, h) !== undefined) widensAcl = true;
     if (widensAcl) (extra ??= []).push('put_object_acl');
-    if (header('x-amz-tagging') !== undefined) (extra ??= []).push('put_object_tagging');
-    if (header('x-amz-object-lock-mode') !== undefined || header('x-amz-object-lock-retain-until-date') !== undefined) {
+    if (header(headers, amzParams, 'x-amz-tagging') !== undefined) (extra ??= []).push('put_object_tagging');
+    if (
+      header(headers, amzParams, 'x-amz-object-lock-mode') !== undefined ||
+      header(headers, amzParams, 'x-amz-object-lock-retain-until-date') !== undefined
+    ) {
       (extra ??= []).push('put_object_retention');
     }
-    if (header('x-amz-object-lock-legal-hold') !== undefined) (extra ??= []).push('put_object_legal_hold');
+    if (header(headers, amzParams, 'x-amz-object-lock-legal-hold') !== undefined) (extra ??= []).push('put_object_legal_hold');
   } else if (OBJECT_DELETES.has(operation)) {
-    if (header('x-amz-bypass-governance-retention') !== undefined) (extra ??= []).push('put_object_retention');
+    if (header(headers, amzParams, 'x-amz-bypass-governance-retention') !== undefined) (extra ??= []).push('put_object_retention');
   }
   return extra;
 }
@@ -232,32 +251,35 @@ function deriveAdditionalActions(
  * Throws S3Error InvalidArgument when malformed (access-point ARNs are not supported).
  */
 export function parseCopySource(value: string): CopySource {
-  const invalid = (why: string): S3Error => new S3Error('InvalidArgument', `Invalid copy source: ${why}.`, { ArgumentName: COPY_SOURCE_HEADER });
   let text = value.trim();
-  if (text.startsWith('arn:')) throw invalid('access point ARNs are not supported');
+  if (text.startsWith('arn:')) throw invalidCopySource('access point ARNs are not supported');
   if (text.startsWith('/')) text = text.slice(1);
   const q = text.indexOf('?');
   let versionId: string | undefined;
   if (q !== -1) {
     const query = text.slice(q + 1);
     text = text.slice(0, q);
-    if (!query.startsWith('versionId=') || query.includes('&')) throw invalid('only ?versionId= may follow the key');
-    versionId = decodeOrThrow(query.slice('versionId='.length), invalid);
-    if (versionId === '') throw invalid('empty versionId');
+    if (!query.startsWith('versionId=') || query.includes('&')) throw invalidCopySource('only ?versionId= may follow the key');
+    versionId = decodeOrThrow(query.slice('versionId='.length));
+    if (versionId === '') throw invalidCopySource('empty versionId');
   }
-  const decoded = decodeOrThrow(text, invalid);
+  const decoded = decodeOrThrow(text);
   const slash = decoded.indexOf('/');
-  if (slash <= 0 || slash === decoded.length - 1) throw invalid('expected bucket/key');
+  if (slash <= 0 || slash === decoded.length - 1) throw invalidCopySource('expected bucket/key');
   const bucket = decoded.slice(0, slash);
   const key = decoded.slice(slash + 1);
   return versionId === undefined ? { bucket, key } : { bucket, key, versionId };
 }
 
-function decodeOrThrow(raw: string, invalid: (why: string) => S3Error): string {
+function invalidCopySource(why: string): S3Error {
+  return new S3Error('InvalidArgument', `Invalid copy source: ${why}.`, { ArgumentName: COPY_SOURCE_HEADER });
+}
+
+function decodeOrThrow(raw: string): string {
   if (!raw.includes('%')) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw invalid('bad percent-encoding');
+    throw invalidCopySource('bad percent-encoding');
   }
 }
