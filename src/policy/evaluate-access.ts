@@ -59,14 +59,26 @@ function folder(prefix: string): string {
   return prefix.charCodeAt(prefix.length - 1) === SLASH ? prefix.slice(0, -1) : prefix;
 }
 
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;
+
+/**
+ * Whether a key or list prefix has a `.` or `..` path segment. S3 keys are literal, but an HTTP
+ * client or backend that normalizes paths would turn `data/../secret` into `secret`: such keys
+ * are never covered by a prefixed scope (whole-bucket scopes are unaffected).
+ */
+export function hasDotSegment(key: string): boolean {
+  return key.includes('.') && DOT_SEGMENT.test(key);
+}
+
 /**
  * Whether a scope prefix covers a key, on a path boundary: `data` and `data/` cover `data`
- * and `data/x`, never `data-private/x`. The empty prefix covers everything.
+ * and `data/x`, never `data-private/x` (nor `data/../x`). The empty prefix covers everything.
  */
 export function prefixCovers(prefix: string, key: string): boolean {
   if (prefix === '') return true;
   const p = folder(prefix);
-  return key === p || (key.length > p.length && key.charCodeAt(p.length) === SLASH && key.startsWith(p));
+  if (key === p) return true;
+  return key.length > p.length && key.charCodeAt(p.length) === SLASH && key.startsWith(p) && !hasDotSegment(key);
 }
 
 /**
@@ -77,7 +89,7 @@ export function prefixCovers(prefix: string, key: string): boolean {
 export function listPrefixCovered(scopePrefix: string, listPrefix: string): boolean {
   if (scopePrefix === '') return true;
   const p = folder(scopePrefix);
-  return listPrefix.length > p.length && listPrefix.charCodeAt(p.length) === SLASH && listPrefix.startsWith(p);
+  return listPrefix.length > p.length && listPrefix.charCodeAt(p.length) === SLASH && listPrefix.startsWith(p) && !hasDotSegment(listPrefix);
 }
 
 /** '*' grants everything; get_object also grants head_object (as s3:GetObject does in AWS). */

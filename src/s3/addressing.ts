@@ -41,17 +41,23 @@ export function parseAddressing(input: AddressingInput): Addressing {
   return { bucket: nonEmpty(bucket), key, style: 'path' };
 }
 
-/** The bucket label when host is `<bucket>.<domain>` for one of the domains; otherwise undefined. */
+/**
+ * The bucket label when host is `<bucket>.<domain>` for one of the domains (the longest domain
+ * wins, so `b.s3.example.com` with `example.com` and `s3.example.com` is bucket `b`); undefined
+ * when the host is none of them or is exactly one of them.
+ */
 export function virtualHostBucket(host: string, domains: readonly string[]): string | undefined {
   if (domains.length === 0) return undefined;
   const name = stripPort(host).toLowerCase();
+  let best = -1;
   for (const domain of domains) {
     const d = domain.toLowerCase();
-    if (name.length > d.length + 1 && name.endsWith(d) && name.charCodeAt(name.length - d.length - 1) === 0x2e) {
-      return name.slice(0, name.length - d.length - 1);
+    if (name === d) return undefined;
+    if (d.length > best && name.length > d.length + 1 && name.endsWith(d) && name.charCodeAt(name.length - d.length - 1) === 0x2e) {
+      best = d.length;
     }
   }
-  return undefined;
+  return best === -1 ? undefined : name.slice(0, name.length - best - 1);
 }
 
 function stripPort(host: string): string {

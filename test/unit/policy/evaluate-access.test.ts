@@ -65,6 +65,14 @@ describe('prefixCovers (path boundary)', () => {
     ['/', 'rel', false],
     ['data//', 'data//x', true],
     ['data//', 'data/x', false],
+    // dot segments could be normalized away by a client or backend
+    ['data', 'data/../secret/x', false],
+    ['data', 'data/./x', false],
+    ['data', 'data/sub/..', false],
+    ['data', 'data/.hidden', true],
+    ['data', 'data/...', true],
+    ['data', 'data/a..b/c', true],
+    ['', 'a/../b', true],
   ] as const)('prefix %j covers key %j: %s', (prefix, key, expected) => {
     expect(prefixCovers(prefix, key)).toBe(expected);
   });
@@ -83,6 +91,9 @@ describe('listPrefixCovered', () => {
     ['data', 'data-private/', false],
     ['', '', true],
     ['', 'x', true],
+    ['data', 'data/../', false],
+    ['data', 'data/./', false],
+    ['data', 'data/.git/', true],
   ] as const)('scope %j allows listing %j: %s', (scopePrefix, listPrefix, expected) => {
     expect(listPrefixCovered(scopePrefix, listPrefix)).toBe(expected);
   });
@@ -109,6 +120,8 @@ describe('evaluateAccess', () => {
     ['head implied by get', { action: 'head_object', bucket: 'data', key: 'reports/x' }, true],
     ['head outside', { action: 'head_object', bucket: 'data', key: 'secret' }, false],
     ['whole bucket', { action: 'get_object', bucket: 'archive', key: 'anything/at/all' }, true],
+    ['dot segment escaping the prefix', { action: 'get_object', bucket: 'data', key: 'reports/../secret' }, false],
+    ['dot segment in a whole-bucket scope', { action: 'get_object', bucket: 'archive', key: 'a/../b' }, true],
     ['other bucket', { action: 'get_object', bucket: 'data2', key: 'reports/x' }, false],
     // version reads and deletes are their own actions
     ['version read without get_object_version', { action: 'get_object_version', bucket: 'data', key: 'reports/x' }, false],

@@ -36,6 +36,13 @@ describe('parseAddressing', () => {
     expect(parseAddressing({ host, rawPath, virtualHostDomains: domains })).toEqual({ bucket, key, style });
   });
 
+  it('prefers the longest matching domain and treats a bare domain as path style', () => {
+    const nested = ['example.com', 's3.example.com'];
+    expect(parseAddressing({ host: 'b.s3.example.com', rawPath: '/k', virtualHostDomains: nested })).toEqual({ bucket: 'b', key: 'k', style: 'virtual-host' });
+    expect(parseAddressing({ host: 's3.example.com', rawPath: '/b/k', virtualHostDomains: nested })).toEqual({ bucket: 'b', key: 'k', style: 'path' });
+    expect(parseAddressing({ host: 'x.example.com', rawPath: '/k', virtualHostDomains: nested })).toEqual({ bucket: 'x', key: 'k', style: 'virtual-host' });
+  });
+
   it('is path style without a Host header or without configured domains', () => {
     expect(parseAddressing({ host: undefined, rawPath: '/b/k', virtualHostDomains: domains })).toEqual({ bucket: 'b', key: 'k', style: 'path' });
     expect(parseAddressing({ host: 'b.s3.example.com', rawPath: '/x/k', virtualHostDomains: [] })).toEqual({ bucket: 'x', key: 'k', style: 'path' });
