@@ -17,8 +17,17 @@ export const MAX_DELETE_OBJECTS = 1000;
 
 const ELEMENT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
+/**
+ * Escapes element text. A carriage return is written as `&#13;`: XML parsers turn a literal CR
+ * (and CRLF) into LF, which would silently change a key on its way upstream.
+ */
+function escapeText(text: string): string {
+  const escaped = escapeXml(text);
+  return escaped.includes('\r') ? escaped.replace(/\r/g, '&#13;') : escaped;
+}
+
 function el(name: string, text: string): string {
-  return `<${name}>${escapeXml(text)}</${name}>`;
+  return `<${name}>${escapeText(text)}</${name}>`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -107,7 +116,7 @@ export function buildDeleteResultXml(input: DeleteResultXmlInput): string {
 /** us-east-1 (and '') is answered with an empty LocationConstraint, as S3 does. */
 export function buildLocationConstraintXml(region: string): string {
   if (region === '' || region === 'us-east-1') return `${DECLARATION}<LocationConstraint xmlns="${S3_XMLNS}"/>`;
-  return `${DECLARATION}<LocationConstraint xmlns="${S3_XMLNS}">${escapeXml(region)}</LocationConstraint>`;
+  return `${DECLARATION}<LocationConstraint xmlns="${S3_XMLNS}">${escapeText(region)}</LocationConstraint>`;
 }
 
 export interface DeleteObjectsRequest {

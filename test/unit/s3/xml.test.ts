@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
   buildDeleteObjectsXml,
   buildDeleteResultXml,
@@ -205,5 +206,38 @@ describe('decodeXmlText', () => {
     ['&;', undefined],
   ])('%j → %j', (raw, decoded) => {
     expect(decodeXmlText(raw)).toBe(decoded);
+  });
+});
+
+describe('DeleteObjects round trip (property)', () => {
+  // Any text XML 1.0 can carry: what the policy checks must be exactly what goes upstream.
+  const xmlChar = fc
+    .integer({ min: 0x9, max: 0x10ffff })
+    .filter((c) => c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || c >= 0x10000)
+    .map((c) => String.fromCodePoint(c));
+  const special = fc.constantFrom('&', '<', '>', '"', "'", ' ', '\r', '\n', '\t', '\r\n', ']]>', '&amp;', '&#13;', '/', '0', '1e5', '😀');
+  const text = fc.array(fc.oneof(xmlChar, special), { minLength: 1, maxLength: 20 }).map((parts) => parts.join(''));
+  const entry = fc.record({ key: text }, { requiredKeys: ['key'] });
+  const versioned = fc.record({ key: text, versionId: text });
+
+  it('parse(build(request)) equals the request', () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(fc.oneof(entry, versioned), { minLength: 1, maxLength: 20 }), (quiet, objects) => {
+        const request = { quiet, objects };
+        expect(parseDeleteObjectsXml(buildDeleteObjectsXml(request))).toEqual(request);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keys echoed in a DeleteResult survive a parse', () => {
+    fc.assert(
+      fc.property(text, (key) => {
+        const xml = buildDeleteResultXml({ deleted: [], errors: [{ key, code: 'AccessDenied', message: 'Access Denied' }] });
+        const echoed = xml.replace(/^[\s\S]*<Error><Key>/, '<Delete><Object><Key>').replace(/<\/Key>[\s\S]*$/, '</Key></Object></Delete>');
+        expect(parseDeleteObjectsXml(echoed).objects[0]?.key).toBe(key);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
