@@ -208,8 +208,11 @@ function isXmlChar(c: number): boolean {
   );
 }
 
+/** Characters XML 1.0 forbids anywhere in a document (raw, not as references). */
+const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
 function parseDocument(text: string, onError: () => S3Error): Record<string, unknown> {
-  if (/<!DOCTYPE/i.test(text)) throw onError();
+  if (/<!DOCTYPE/i.test(text) || FORBIDDEN_CHARS.test(text)) throw onError();
   if (XMLValidator.validate(text) !== true) throw onError();
   let doc: unknown;
   try {

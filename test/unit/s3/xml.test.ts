@@ -145,6 +145,7 @@ describe('parseDeleteObjectsXml', () => {
     ['html entity', '<Delete><Object><Key>a&nbsp;b</Key></Object></Delete>'],
     ['bare ampersand', '<Delete><Object><Key>a & b</Key></Object></Delete>'],
     ['invalid char ref', '<Delete><Object><Key>a&#0;b</Key></Object></Delete>'],
+    ['raw control character', '<Delete><Object><Key>a\u0001b</Key></Object></Delete>'],
     ['doctype', '<!DOCTYPE d [<!ENTITY x "boom">]><Delete><Object><Key>&x;</Key></Object></Delete>'],
   ])('refuses %s with MalformedXML', (_label, xml) => {
     expect(() => parseDeleteObjectsXml(xml)).toThrow(expect.objectContaining({ code: 'MalformedXML', status: 400 }));
