@@ -29,7 +29,7 @@ export async function handleDeleteObjects(call: S3Call, maxBodyBytes: number): P
   }
   const request = parseDeleteObjectsXml(body.toString('utf8'));
 
-  const { allowed, denied } = evaluateDeleteObjects(credential.scopes, op.bucket, request.objects);
+  const { allowed, denied } = evaluateDeleteObjects(credential.scopes, op.bucket, request.objects, op.additionalActions ?? []);
   const deniedErrors = denied.map((o) => ({ key: o.key, versionId: o.versionId, code: 'AccessDenied', message: 'Access Denied' }));
 
   if (allowed.length === 0) {

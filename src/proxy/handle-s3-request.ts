@@ -178,9 +178,13 @@ function hasRequestBody(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-function queryMap(query: readonly QueryPair[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const [name, value] of query) if (!(name in map)) map[name] = value;
+/** Repeated parameters stay visible (as arrays) so the classifier can refuse them. */
+function queryMap(query: readonly QueryPair[]): Record<string, string | string[]> {
+  const map: Record<string, string | string[]> = {};
+  for (const [name, value] of query) {
+    const prev = map[name];
+    map[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
   return map;
 }
 
