@@ -10,8 +10,11 @@ import { S3Error, isS3Error } from '../s3/s3-error.js';
 import type { Backend } from './backend.js';
 import type { UpstreamRequest } from './resign-request.js';
 
-/** Response headers never passed back: hop-by-hop, and the upstream's own request id (we set ours). */
-const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer', 'te', 'x-amz-request-id']);
+/**
+ * Response headers never passed back: hop-by-hop ones, and the upstream's request ids (ours is
+ * set instead; the upstream's travels as x-s3gate-upstream-request-id for correlation).
+ */
+const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer', 'te', 'x-amz-request-id', 'x-amzn-requestid']);
 
 export interface ForwardResult {
   readonly status: number;
@@ -40,6 +43,7 @@ export async function forwardRequest(
           if (DROP_RESPONSE_HEADERS.has(name)) continue;
           out[name] = value;
         }
+        if (upstreamRequestId !== undefined) out['x-s3gate-upstream-request-id'] = upstreamRequestId;
         Object.assign(out, extraResponseHeaders);
         res.writeHead(statusCode, out);
         return res;
