@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream';
+import { recordBytesOut } from '../core/response-bytes.js';
 import { evaluateDeleteObjects } from '../policy/evaluate-access.js';
 import { S3Error } from '../s3/s3-error.js';
 import { buildDeleteObjectsXml, buildDeleteResultXml, parseDeleteObjectsXml } from '../s3/xml.js';
@@ -67,6 +68,7 @@ export async function handleDeleteObjects(call: S3Call, maxBodyBytes: number): P
   }
   const passHeaders: Record<string, string> = { ...call.responseHeaders };
   const contentType = response.headers['content-type'];
+  recordBytesOut(call.res, Buffer.byteLength(text));
   call.res.writeHead(response.status, { ...passHeaders, 'content-type': typeof contentType === 'string' ? contentType : 'application/xml', 'content-length': Buffer.byteLength(text) });
   call.res.end(text);
   return { bytesIn: body.length };

@@ -9,6 +9,7 @@ import { pipeline, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { createRequestId } from '../core/request-id.js';
+import { bytesOut } from '../core/response-bytes.js';
 import { parseAddressing } from '../s3/addressing.js';
 import { classifyOperation, type ClassifiedOperation } from '../s3/classify-operation.js';
 import { S3Error } from '../s3/s3-error.js';
@@ -165,8 +166,7 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     sendS3Error(res, error, { method, resource: rawPath, requestId, headers: responseHeaders, closeConnection: !bodyConsumed });
   } finally {
     event.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
-    const length = res.getHeader('content-length');
-    event.bytesOut = typeof length === 'number' ? length : typeof length === 'string' ? Number(length) : 0;
+    event.bytesOut = method === 'HEAD' ? 0 : bytesOut(res);
     if (event.status === 0) event.status = res.statusCode;
     ctx.log.info(event, 's3 request');
     ctx.onComplete?.(event);
@@ -193,19 +193,17 @@ export function forwardedQuery(query: readonly QueryPair[]): QueryPair[] {
   return query.filter(([name]) => !isAuthQueryParam(name) && name !== 'x-id');
 }
 
-/** The number of decoded body bytes the upstream will receive, or undefined when there is no body. */
-function upstreamContentLength(req: IncomingMessage, payload: PayloadMode): number | undefined {
+/** The number of decoded body bytes the upstream will receive (0 when there is no body). */
+function upstreamContentLength(req: IncomingMessage, payload: PayloadMode): number {
   if (payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer') return payload.decodedLength;
   const header = req.headers['content-length'];
   if (header === undefined) {
-    if (req.headers['transfer-encoding'] !== undefined) {
-      throw new S3Error('MissingContentLength');
-    }
-    return undefined;
+    if (req.headers['transfer-encoding'] !== undefined) throw new S3Error('MissingContentLength');
+    return 0;
   }
   const length = Number(header);
   if (!Number.isSafeInteger(length) || length < 0) throw new S3Error('InvalidArgument', 'Content-Length is not a valid number.');
-  return length === 0 ? undefined : length;
+  return length;
 }
 
 function upstreamPayloadHash(payload: PayloadMode, hasBody: boolean): string {
@@ -220,13 +218,15 @@ async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promi
   const contentLength = upstreamContentLength(req, payload);
   const headers = buildForwardHeaders(req.headers, payload);
   let body: Readable | undefined;
-  if (contentLength !== undefined) {
-    headers['content-length'] = String(contentLength);
+  if (contentLength > 0) {
+    // Streams through the verifier, which holds back the tail until the body has verified.
     body = pipeline(req, createPayloadVerifier(payload, { maxChunkSizeBytes }), ignoreError);
-  } else if (hasRequestBody(req)) {
-    // A body that decodes to nothing still has to verify (e.g. an empty aws-chunked body).
+  } else if (payload.kind !== 'unsigned') {
+    // Nothing can be held back of an empty decoded body: verify it completely first (an
+    // empty body must still hash right, an empty aws-chunked body still needs its final chunk).
     await drainVerified(req, payload, maxChunkSizeBytes);
   }
+  if (body !== undefined || req.method === 'PUT' || req.method === 'POST') headers['content-length'] = String(contentLength);
   const backend = runtime.backends.backendFor(op.bucket);
   const upstream = await buildUpstreamRequest(
     backend,
@@ -234,7 +234,7 @@ async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promi
     call.now,
   );
   const result = await forwardRequest(backend, upstream, body, res, call.responseHeaders);
-  return { status: result.status, bytesIn: contentLength ?? 0 };
+  return { status: result.status, bytesIn: contentLength };
 }
 
 async function drainVerified(req: IncomingMessage, payload: PayloadMode, maxChunkSizeBytes: number): Promise<void> {

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { recordBytesOut } from '../core/response-bytes.js';
 import { S3Error, isS3Error } from '../s3/s3-error.js';
 import { buildErrorXml } from '../s3/xml.js';
 
@@ -27,11 +28,14 @@ export function sendS3Error(
     'content-length': Buffer.byteLength(body),
   };
   if (opts.closeConnection) headers.connection = 'close';
+  recordBytesOut(res, headers['content-length']);
   res.writeHead(error.status, headers);
   res.end(body);
 }
 
 export function sendXml(res: ServerResponse, status: number, xml: string, headers: Record<string, string>, method: string): void {
-  res.writeHead(status, { ...headers, 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+  const length = Buffer.byteLength(xml);
+  recordBytesOut(res, length);
+  res.writeHead(status, { ...headers, 'content-type': 'application/xml', 'content-length': length });
   res.end(method === 'HEAD' ? undefined : xml);
 }

@@ -6,6 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
+import { recordBytesOut } from '../core/response-bytes.js';
 import { S3Error, isS3Error } from '../s3/s3-error.js';
 import type { Backend } from './backend.js';
 import type { UpstreamRequest } from './resign-request.js';
@@ -45,6 +46,7 @@ export async function forwardRequest(
         }
         if (upstreamRequestId !== undefined) out['x-s3gate-upstream-request-id'] = upstreamRequestId;
         Object.assign(out, extraResponseHeaders);
+        recordBytesOut(res, headers['content-length']);
         res.writeHead(statusCode, out);
         return res;
       },
