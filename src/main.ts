@@ -12,6 +12,7 @@ import { CredentialRegistry } from './credentials/credential-registry.js';
 import { credentialsFromConfig } from './credentials/toml-credential-source.js';
 import { createApp } from './http/create-app.js';
 import { MappedBackendRouter } from './proxy/backend-router.js';
+import { buildTrustedProxies } from './proxy/client-address.js';
 import type { S3RequestEvent } from './proxy/handle-s3-request.js';
 import type { ProxyRuntime, RuntimeRef } from './proxy/proxy-runtime.js';
 import { SigningKeyCache } from './sigv4/signing-key.js';
@@ -60,7 +61,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         maxSkewMs: limits.maxSkewSeconds * 1000,
         maxChunkSizeBytes: limits.maxChunkSizeBytes,
         maxDeleteObjectsBodyBytes: limits.maxDeleteObjectsBodyBytes,
-        defaultRegion: config.backends[0]?.region ?? 'us-east-1',
+        trustedProxies: buildTrustedProxies(config.server.trustedProxies),
       },
     };
   };

@@ -18,10 +18,13 @@ export interface AppOptions {
 }
 
 export function createApp(options: AppOptions): FastifyInstance {
-  const https = options.tls === undefined ? null : { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
+  const https =
+    options.tls === undefined
+      ? null
+      : { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), maxHeaderSize: options.maxHeaderBytes };
   const app = Fastify({
     logger: false,
-    ...(https === null ? {} : { https }),
+    ...(https === null ? { http: { maxHeaderSize: options.maxHeaderBytes } } : { https }),
     bodyLimit: Number.MAX_SAFE_INTEGER,
     requestTimeout: 0,
     keepAliveTimeout: 65_000,

@@ -27,6 +27,7 @@ import { handleDeleteObjects } from './delete-objects.js';
 import { answerCreateBucketProbe } from './create-bucket.js';
 import { parseQuery, isAuthQueryParam, type QueryPair } from './query.js';
 import { answerPreflight, corsHeaders } from './cors.js';
+import { resolveForwarded } from './client-address.js';
 import type { ProxyRuntime, RuntimeRef } from './proxy-runtime.js';
 
 export interface S3RequestContext {
@@ -93,19 +94,20 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     bytesIn: 0,
     bytesOut: 0,
     latencyMs: 0,
-    clientAddress: req.socket.remoteAddress,
+    clientAddress: undefined,
     forwarded: false,
   };
   let bodyConsumed = !hasRequestBody(req);
 
   try {
+    const runtime = ctx.runtime.current;
+    const { settings } = runtime;
+    event.clientAddress = resolveForwarded(req, settings.trustedProxies);
     if (method === 'OPTIONS') {
       event.operation = 'PreflightRequest';
       answerPreflight(req, res, responseHeaders);
       return;
     }
-    const runtime = ctx.runtime.current;
-    const { settings } = runtime;
     const address = parseAddressing({ host: req.headers.host ?? '', rawPath, virtualHostDomains: settings.virtualHostDomains });
     event.bucket = address.bucket;
     event.key = address.key;

@@ -1,3 +1,4 @@
+import type { BlockList } from 'node:net';
 import type { CredentialLookup } from '../credentials/credential.js';
 import type { Backend } from '../upstream/backend.js';
 
@@ -9,8 +10,8 @@ export interface ProxySettings {
   readonly maxSkewMs: number;
   readonly maxChunkSizeBytes: number;
   readonly maxDeleteObjectsBodyBytes: number;
-  /** Region reported by GetBucketLocation-style answers made locally. */
-  readonly defaultRegion: string;
+  /** Peers whose X-Forwarded-* headers are honoured; undefined = none. */
+  readonly trustedProxies: BlockList | undefined;
 }
 
 /** Maps a bucket to the backend that holds it. */

@@ -21,6 +21,7 @@ export const S3_ERROR_CODES = {
   InvalidRequest: { status: 400, message: 'Invalid Request' },
   InvalidURI: { status: 400, message: "Couldn't parse the specified URI." },
   InvalidToken: { status: 400, message: 'The provided token is malformed or otherwise invalid.' },
+  MalformedTrailerError: { status: 400, message: 'The request contained trailing data that was not well-formed or did not conform to our published schema.' },
   MalformedXML: { status: 400, message: 'The XML you provided was not well-formed or did not validate against our published schema.' },
   MethodNotAllowed: { status: 405, message: 'The specified method is not allowed against this resource.' },
   MissingContentLength: { status: 411, message: 'You must provide the Content-Length HTTP header.' },

@@ -1,0 +1,30 @@
+/**
+ * Constant-time comparisons for signatures and tokens (MinIO's ConstantTimeCompare, Garage's
+ * rejection of timing leaks): node's timingSafeEqual on buffers of equal length.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+const LOWER_HEX_64 = /^[0-9a-f]{64}$/;
+
+/** True when `providedHex` (64 lower-case hex) encodes exactly `expectedDigest` (32 bytes). */
+export function hexDigestMatches(expectedDigest: Buffer, providedHex: string): boolean {
+  if (!LOWER_HEX_64.test(providedHex) || expectedDigest.length !== 32) return false;
+  return timingSafeEqual(expectedDigest, Buffer.from(providedHex, 'hex'));
+}
+
+/** True when two byte strings are equal; the time taken does not depend on where they differ. */
+export function bytesEqual(a: Buffer, b: Buffer): boolean {
+  if (a.length !== b.length) {
+    // Still do the work of a compare so that a length mismatch is not much faster.
+    timingSafeEqual(a, a);
+    return false;
+  }
+  return timingSafeEqual(a, b);
+}
+
+/** Compares two strings (e.g. session tokens) through their SHA-256, so lengths do not leak either. */
+export function textEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a, 'utf8').digest();
+  const hb = createHash('sha256').update(b, 'utf8').digest();
+  return timingSafeEqual(ha, hb);
+}

@@ -1,0 +1,71 @@
+/**
+ * SigV4 signing key derivation and a bounded LRU cache of derived keys. The cache is keyed by a
+ * SHA-256 over (secret, date, region, service): the secret itself is never a key.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html#derive-signing-key
+ */
+import { createHash, createHmac } from 'node:crypto';
+
+/** HMAC-SHA256 chain `AWS4<secret>` → date → region → service → `aws4_request`. */
+export function deriveSigningKey(secretAccessKey: string, shortDate: string, region: string, service: string): Buffer {
+  const kDate = createHmac('sha256', 'AWS4' + secretAccessKey).update(shortDate).digest();
+  const kRegion = createHmac('sha256', kDate).update(region).digest();
+  const kService = createHmac('sha256', kRegion).update(service).digest();
+  return createHmac('sha256', kService).update('aws4_request').digest();
+}
+
+/** HMAC-SHA256 of a string to sign with a derived key; the raw 32-byte digest. */
+export function computeSignature(signingKey: Buffer, stringToSign: string): Buffer {
+  return createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest();
+}
+
+export const DEFAULT_SIGNING_KEY_CACHE_ENTRIES = 1024;
+
+/**
+ * Bounded LRU of derived signing keys. A key changes once a day per credential and region, so a
+ * few hundred entries cover every active credential. Not shared across processes.
+ */
+export class SigningKeyCache {
+  readonly maxEntries: number;
+  private readonly entries = new Map<string, Buffer>();
+
+  constructor(maxEntries: number = DEFAULT_SIGNING_KEY_CACHE_ENTRIES) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+    this.maxEntries = maxEntries;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Returns the cached key, deriving (and caching) it on a miss. */
+  get(secretAccessKey: string, shortDate: string, region: string, service: string): Buffer {
+    // NUL separators keep ("ab","c") and ("a","bc") apart; none of these fields may contain NUL in practice.
+    const cacheKey = createHash('sha256')
+      .update(secretAccessKey)
+      .update('\0')
+      .update(shortDate)
+      .update('\0')
+      .update(region)
+      .update('\0')
+      .update(service)
+      .digest('base64');
+    const hit = this.entries.get(cacheKey);
+    if (hit !== undefined) {
+      // Refresh recency: Map iterates in insertion order, so re-inserting moves the entry last.
+      this.entries.delete(cacheKey);
+      this.entries.set(cacheKey, hit);
+      return hit;
+    }
+    const key = deriveSigningKey(secretAccessKey, shortDate, region, service);
+    this.entries.set(cacheKey, key);
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+    return key;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
