@@ -27,7 +27,20 @@ export function isSigV4aAuthorization(value: string): boolean {
   return value.startsWith(SIGV4A_ALGORITHM);
 }
 
+/** The form every SDK sends, fields in the documented order; anything else takes the general path. */
+const USUAL_FORM = /^AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([^,\s]+), ?Signature=([0-9a-f]{64})$/;
+
 export function parseAuthorizationHeaderV4(value: string): ParsedAuthorizationV4 {
+  const usual = USUAL_FORM.exec(value);
+  if (usual !== null) {
+    const signedHeaders = usual[2] as string;
+    return {
+      credential: parseCredentialScope(usual[1] as string, MALFORMED),
+      signedHeaders: parseSignedHeaders(signedHeaders, MALFORMED),
+      signedHeadersText: signedHeaders,
+      signature: usual[3] as string,
+    };
+  }
   if (isSigV4aAuthorization(value)) throw new S3Error('NotImplemented', SIGV4A_NOT_SUPPORTED);
   if (!value.startsWith(SIGV4_ALGORITHM + ' ')) {
     throw new S3Error(MALFORMED, 'The authorization header is malformed; the algorithm must be AWS4-HMAC-SHA256.');

@@ -11,10 +11,11 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html
  */
-import { createHash, createHmac, type Hash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { S3Error } from '../s3/s3-error.js';
-import { hexDigestMatches } from './constant-time.js';
+import { hexSignatureMatches } from './constant-time.js';
+import { hmacSha256Hex } from './hmac-sha256.js';
 import { CHUNK_ALGORITHM, EMPTY_SHA256_HEX, TRAILER_ALGORITHM, buildCanonicalTrailer } from './string-to-sign.js';
 import { createTrailerChecksum, isSupportedTrailer, type RunningChecksum } from './trailer-checksum.js';
 
@@ -231,8 +232,8 @@ export class AwsChunkedDecoder extends Transform {
     const signing = this.signing;
     if (signing === undefined) return;
     const stringToSign = `${this.chunkPrefix}${this.previousSignature}\n${EMPTY_SHA256_HEX}\n${chunkSha256Hex}`;
-    const expected = createHmac('sha256', signing.signingKey).update(stringToSign).digest();
-    if (!hexDigestMatches(expected, this.chunkSignature)) {
+    const expected = hmacSha256Hex(signing.signingKey, stringToSign);
+    if (!hexSignatureMatches(expected, this.chunkSignature)) {
       throw new S3Error('SignatureDoesNotMatch', 'The chunk signature does not match the chunk data.');
     }
     this.previousSignature = this.chunkSignature;
@@ -266,8 +267,8 @@ export class AwsChunkedDecoder extends Transform {
     if (this.trailerName !== undefined && this.trailerValue !== undefined) trailers.push([this.trailerName, this.trailerValue]);
     const trailerHash = createHash('sha256').update(buildCanonicalTrailer(trailers), 'latin1').digest('hex');
     const stringToSign = `${TRAILER_ALGORITHM}\n${signing.amzDate}\n${signing.credentialScope}\n${this.previousSignature}\n${trailerHash}`;
-    const expected = createHmac('sha256', signing.signingKey).update(stringToSign).digest();
-    if (!hexDigestMatches(expected, signatureHex)) {
+    const expected = hmacSha256Hex(signing.signingKey, stringToSign);
+    if (!hexSignatureMatches(expected, signatureHex)) {
       throw new S3Error('SignatureDoesNotMatch', 'The trailer signature does not match the trailing headers.');
     }
   }

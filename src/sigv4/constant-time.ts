@@ -12,6 +12,12 @@ export function hexDigestMatches(expectedDigest: Buffer, providedHex: string): b
   return timingSafeEqual(expectedDigest, Buffer.from(providedHex, 'hex'));
 }
 
+/** True when `providedHex` equals `expectedHex` (both 64 lower-case hex digits), in constant time. */
+export function hexSignatureMatches(expectedHex: string, providedHex: string): boolean {
+  if (!LOWER_HEX_64.test(providedHex) || expectedHex.length !== 64) return false;
+  return timingSafeEqual(Buffer.from(expectedHex, 'latin1'), Buffer.from(providedHex, 'latin1'));
+}
+
 /** True when two byte strings are equal; the time taken does not depend on where they differ. */
 export function bytesEqual(a: Buffer, b: Buffer): boolean {
   if (a.length !== b.length) {

@@ -21,7 +21,16 @@ const SHORT_DATE = /^\d{8}$/;
  * four fields. Errors use `errorCode` (AuthorizationHeaderMalformed for the header,
  * AuthorizationQueryParametersError for presigned URLs).
  */
+const USUAL_SCOPE = /^([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request$/;
+
 export function parseCredentialScope(text: string, errorCode: S3ErrorCode): ParsedCredentialScope {
+  const usual = USUAL_SCOPE.exec(text);
+  if (usual !== null) {
+    const shortDate = usual[2] as string;
+    const region = usual[3] as string;
+    const service = usual[4] as string;
+    return { accessKeyId: usual[1] as string, shortDate, region, service, scope: text.slice(text.length - shortDate.length - region.length - service.length - 15) };
+  }
   const parts = text.split('/');
   const n = parts.length;
   if (n < 5) throw new S3Error(errorCode, `${errorPrefix(errorCode)} the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`);
@@ -45,19 +54,27 @@ export function errorPrefix(errorCode: S3ErrorCode): string {
     : 'The authorization header is malformed;';
 }
 
-const HEADER_NAME = /^[a-z0-9!#$%&'*+\-.^_`|~]+$/;
+const HEADER_LIST = /^[a-z0-9!#$%&'*+\-.^_`|~]+(?:;[a-z0-9!#$%&'*+\-.^_`|~]+)*$/;
 
 /**
  * Parses a SignedHeaders list `a;b;c`: lower-case token names, no duplicates, not empty.
  */
 export function parseSignedHeaders(text: string, errorCode: S3ErrorCode): readonly string[] {
-  const names = text.split(';');
-  const seen = new Set<string>();
-  for (const name of names) {
-    if (!HEADER_NAME.test(name) || seen.has(name)) {
-      throw new S3Error(errorCode, `${errorPrefix(errorCode)} the SignedHeaders list is invalid.`);
-    }
-    seen.add(name);
+  const names = HEADER_LIST.test(text) ? text.split(';') : undefined;
+  if (names === undefined || hasDuplicate(names)) {
+    throw new S3Error(errorCode, `${errorPrefix(errorCode)} the SignedHeaders list is invalid.`);
   }
   return names;
+}
+
+/** Lists are short (≈ 5–15 names) and usually sorted: a sortedness pass first, a Set only if not. */
+function hasDuplicate(names: readonly string[]): boolean {
+  let sorted = true;
+  for (let i = 1; i < names.length; i++) {
+    const prev = names[i - 1] as string;
+    const cur = names[i] as string;
+    if (prev === cur) return true;
+    if (prev > cur) sorted = false;
+  }
+  return !sorted && new Set(names).size !== names.length;
 }

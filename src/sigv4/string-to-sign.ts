@@ -4,7 +4,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const SIGV4_ALGORITHM = 'AWS4-HMAC-SHA256';
 export const SIGV4A_ALGORITHM = 'AWS4-ECDSA-P256-SHA256';
@@ -12,6 +12,7 @@ export const CHUNK_ALGORITHM = 'AWS4-HMAC-SHA256-PAYLOAD';
 export const TRAILER_ALGORITHM = 'AWS4-HMAC-SHA256-TRAILER';
 export const EMPTY_SHA256_HEX = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
 const LATIN1_ONLY = /^[\x00-\xff]*$/;
 
 /**
@@ -20,7 +21,9 @@ const LATIN1_ONLY = /^[\x00-\xff]*$/;
  * wire; a string with higher code points can only be JS text and is hashed as UTF-8.
  */
 export function sha256HexOfText(text: string): string {
-  return createHash('sha256').update(text, LATIN1_ONLY.test(text) ? 'latin1' : 'utf8').digest('hex');
+  // crypto.hash reads a string as UTF-8, which is the same bytes as latin1 for ASCII.
+  if (ASCII_ONLY.test(text) || !LATIN1_ONLY.test(text)) return hash('sha256', text, 'hex');
+  return hash('sha256', Buffer.from(text, 'latin1'), 'hex');
 }
 
 /** `YYYYMMDD/region/service/aws4_request`. */

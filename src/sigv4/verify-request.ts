@@ -18,13 +18,13 @@ import {
   type QueryParam,
 } from './canonical-request.js';
 import { checkCredentialUsable, lookupCredential } from './check-credential.js';
-import { bytesEqual, hexDigestMatches } from './constant-time.js';
+import { bytesEqual, hexSignatureMatches } from './constant-time.js';
 import type { ParsedCredentialScope } from './credential-scope.js';
 import { errorPrefix } from './credential-scope.js';
 import { parsePayloadMode, UNSIGNED_PAYLOAD } from './payload-mode.js';
 import { parsePresignedQueryV4, verifyPresignedTimeV4 } from './presigned-query.js';
 import type { AuthKind, PayloadMode, SignableRequest, VerifiedRequest } from './signable-request.js';
-import { computeSignature, type SigningKeyCache } from './signing-key.js';
+import { computeSignatureHex, type SigningKeyCache } from './signing-key.js';
 import { buildStringToSign } from './string-to-sign.js';
 import {
   buildCanonicalAmzHeadersV2,
@@ -186,8 +186,8 @@ function verifyV4Signature(req: SignableRequest, ctx: VerifyContext, params: rea
     payloadHash: input.payloadHash,
   });
   const stringToSign = buildStringToSign(input.amzDate, input.scope.scope, canonicalRequest);
-  const expected = computeSignature(signingKey, stringToSign);
-  if (!hexDigestMatches(expected, input.signature)) {
+  const expected = computeSignatureHex(signingKey, stringToSign);
+  if (!hexSignatureMatches(expected, input.signature)) {
     throw new S3Error('SignatureDoesNotMatch', undefined, {
       AWSAccessKeyId: input.scope.accessKeyId,
       StringToSign: stringToSign,
