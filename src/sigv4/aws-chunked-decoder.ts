@@ -78,6 +78,7 @@ export class AwsChunkedDecoder extends Transform {
   private readonly checksum: RunningChecksum | undefined;
   private trailerValue: string | undefined;
   private trailerSignatureSeen = false;
+  private blankBeforeTrailerSeen = false;
   /** The most recent decoded piece, not yet pushed. */
   private held: Buffer | undefined;
 
@@ -241,6 +242,12 @@ export class AwsChunkedDecoder extends Transform {
 
   private onTrailerLine(text: string): void {
     if (text === '') {
+      // Some clients put the empty chunk's CRLF before the trailer; while a declared trailer has
+      // not arrived, a first empty line is taken as that and skipped.
+      if (this.trailerName !== undefined && this.trailerValue === undefined && !this.trailerSignatureSeen && !this.blankBeforeTrailerSeen) {
+        this.blankBeforeTrailerSeen = true;
+        return;
+      }
       this.finishTrailer();
       return;
     }

@@ -10,6 +10,12 @@ export interface SignableRequest {
   readonly rawPath: string;
   /** Query string exactly as received, without the leading '?'; '' when absent. */
   readonly rawQuery: string;
+  /**
+   * Values as node gives them: latin1-decoded bytes (the canonical request restores the bytes; a
+   * value holding a code point above U+00FF is taken as UTF-8 text). A header sent several times
+   * should come as string[] (node's `headersDistinct`): SigV4 joins repeats with `,`, while node's
+   * `headers` joins most of them with `, `, which would not verify if such a header is signed.
+   */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   /** Bucket named by the Host header in virtual-host style (needed for SigV2's canonical resource). */
   readonly virtualHostBucket?: string | undefined;

@@ -135,6 +135,40 @@ describe('streaming-signed (AWS documentation example)', () => {
   });
 });
 
+describe('streaming-signed with trailer (AWS documentation example)', () => {
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html (example: PUT Object)
+  const body = Buffer.alloc(66_560, 'a');
+  const trailerSeed = '106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e';
+  const trailer = { name: 'x-amz-checksum-crc32c', value: 'sOO8/Q==' };
+  const wire = encodeSignedChunks(body, { chunkSize: 65_536, signingKey, amzDate, scope, seedSignature: trailerSeed, trailer });
+  const mode: PayloadMode = { kind: 'streaming-signed', decodedLength: 66_560, seedSignature: trailerSeed, signingKey, amzDate, credentialScope: scope, trailer: trailer.name };
+
+  it('matches the documented checksum, chunk and trailer signatures', () => {
+    expect(trailerChecksum('x-amz-checksum-crc32c', body)).toBe('sOO8/Q==');
+    expect(wire.toString('latin1').match(/(?:chunk|trailer)-signature[=:][0-9a-f]{64}/g)).toEqual([
+      'chunk-signature=b474d8862b1487a5145d686f57f013e54db672cee1c953b3010fb58501ef5aa2',
+      'chunk-signature=1c1344b170168f8e65b41376b44b20fe354e373826ccbbe2c1d40a8cae51e5c7',
+      'chunk-signature=2ca2aba2005185cf7159c6277faf83795951dd77a3a99e6e65d5c9f85863f992',
+      'trailer-signature:d81f82fc3505edab99d459891051a732e8730629a2e4a59689829ca17fe2e435',
+    ]);
+  });
+
+  it('decodes and verifies it', async () => {
+    const r = await runThrough(createPayloadVerifier(mode), splitAt(wire, [5, 65_600, wire.length - 40]));
+    expect(r.error).toBeUndefined();
+    expect(r.output.equals(body)).toBe(true);
+  });
+
+  it('tolerates an empty line between the final chunk and the trailer', async () => {
+    const text = wire.toString('latin1');
+    const at = text.indexOf('x-amz-checksum-crc32c:');
+    const variant = Buffer.concat([wire.subarray(0, at), Buffer.from('\r\n'), wire.subarray(at)]);
+    const r = await runThrough(createPayloadVerifier(mode), [variant]);
+    expect(r.error).toBeUndefined();
+    expect(r.output.equals(body)).toBe(true);
+  });
+});
+
 describe('streaming-signed with trailer', () => {
   const body = randomBytes(70_000);
 

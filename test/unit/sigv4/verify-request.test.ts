@@ -61,6 +61,26 @@ describe('verifyRequest: header SigV4', () => {
     expect(v.credential?.accessKeyId).toBe(AKID);
   });
 
+  it('accepts headers in node headersDistinct form (every value a string[])', async () => {
+    const req = await signHeaderV4({ date: DATE, headers: { 'x-amz-meta-a': 'b' } });
+    const distinct = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, v === undefined ? v : [String(v)]]));
+    expect(verifyRequest({ ...req, headers: distinct }, ctx()).authKind).toBe('header-v4');
+  });
+
+  it('a repeated signed header verifies as a string[] (joined with ",")', async () => {
+    // The client signs "x-amz-meta-r:one,two" (SDKs join repeats that way) and sends two lines.
+    const req = await signHeaderV4({ date: DATE, headers: { 'x-amz-meta-r': 'one,two' } });
+    expect(verifyRequest({ ...req, headers: { ...req.headers, 'x-amz-meta-r': ['one', 'two'] } }, ctx()).authKind).toBe('header-v4');
+    // node's IncomingHttpHeaders join would give "one, two": not what was signed.
+    expect(() => verifyRequest(withHeaders(req, { 'x-amz-meta-r': 'one, two' }), ctx())).toThrow(code('SignatureDoesNotMatch'));
+  });
+
+  it('verifies UTF-8 header values that node hands over latin1-decoded', async () => {
+    const req = await signHeaderV4({ date: DATE, headers: { 'x-amz-meta-name': 'café ሴ' } });
+    expect(req.headers['x-amz-meta-name']).toBe(Buffer.from('café ሴ', 'utf8').toString('latin1'));
+    expect(verifyRequest(req, ctx()).authKind).toBe('header-v4');
+  });
+
   it('a literal + in the path or query is a plus (%2B), not a space', async () => {
     const req = await signHeaderV4({ date: DATE, path: '/a%2Bb', query: { q: 'x+y' } });
     expect(req.rawQuery).toBe('q=x%2By');
@@ -344,6 +364,23 @@ describe('verifyRequest: AWS documentation streaming example', () => {
       'content-length': '66824',
     },
   };
+
+  it('verifies the seed signature of the trailer example', () => {
+    // https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming-trailers.html
+    const { ['content-length']: _cl, ...headers } = req.headers as Record<string, string>;
+    const trailerReq: SignableRequest = {
+      ...req,
+      headers: {
+        ...headers,
+        'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+        'x-amz-trailer': 'x-amz-checksum-crc32c',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=content-encoding;host;x-amz-content-sha256;x-amz-date;x-amz-decoded-content-length;x-amz-storage-class;x-amz-trailer,Signature=106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e',
+      },
+    };
+    const v = verifyRequest(trailerReq, { credentials: lookupOf(credential), nowMs: Date.UTC(2013, 4, 24, 0, 5), signingKeys: new SigningKeyCache() });
+    expect(v.payload).toMatchObject({ kind: 'streaming-signed', trailer: 'x-amz-checksum-crc32c', seedSignature: '106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e' });
+  });
 
   it('verifies the seed signature', () => {
     const v = verifyRequest(req, { credentials: lookupOf(credential), nowMs: Date.UTC(2013, 4, 24, 0, 5), signingKeys: new SigningKeyCache() });
