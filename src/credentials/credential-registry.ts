@@ -8,7 +8,7 @@
  * the constructor's `sourceOrder`, then of first `replaceSource`); `replaceSource` reports
  * such ids so the caller can log them.
  */
-import type { Credential, CredentialLookup } from './credential.js';
+import type { Credential, CredentialLookup } from '../policy/credential.js';
 
 export interface ReplaceSourceResult {
   /** Access key ids present more than once in the new set (the first one is kept). */

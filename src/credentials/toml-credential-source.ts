@@ -4,7 +4,7 @@
  * InvalidAccessKeyId, as the multistore format documents.
  */
 import type { Config } from '../config/config-schema.js';
-import type { Credential } from './credential.js';
+import type { Credential } from '../policy/credential.js';
 
 export const TOML_SOURCE_NAME = 'toml';
 

@@ -114,7 +114,7 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
 
     const nowMs = ctx.clock();
     const verified = verifyRequest(
-      { method, rawPath, rawQuery, headers: req.headers, virtualHostBucket: address.style === 'virtual-host' ? address.bucket : undefined },
+      { method, rawPath, rawQuery, headers: signableHeaders(req), virtualHostBucket: address.style === 'virtual-host' ? address.bucket : undefined },
       { credentials: runtime.credentials, nowMs, allowedRegions: settings.regions, signingKeys: ctx.signingKeys, maxSkewMs: settings.maxSkewMs },
     );
     const credential = verified.credential;
@@ -173,6 +173,17 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     ctx.log.info(event, 's3 request');
     ctx.onComplete?.(event);
   }
+}
+
+/**
+ * Node joins a repeated header with ", " but SigV4 joins the values with ","; only when the
+ * request repeats a header are the distinct values handed to the verifier (the common case
+ * costs one key count).
+ */
+function signableHeaders(req: IncomingMessage): IncomingMessage['headers'] | IncomingMessage['headersDistinct'] {
+  let names = 0;
+  for (const _ in req.headers) names++;
+  return names * 2 === req.rawHeaders.length ? req.headers : req.headersDistinct;
 }
 
 function hasRequestBody(req: IncomingMessage): boolean {

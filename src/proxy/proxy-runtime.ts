@@ -1,5 +1,5 @@
 import type { BlockList } from 'node:net';
-import type { CredentialLookup } from '../credentials/credential.js';
+import type { CredentialLookup } from '../policy/credential.js';
 import type { Backend } from '../upstream/backend.js';
 
 /** Settings of the S3 path, derived from [server] in proxy.toml. */

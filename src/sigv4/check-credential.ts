@@ -3,7 +3,7 @@
  * session token of a temporary credential presented and equal.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
  */
-import type { Credential, CredentialLookup } from '../credentials/credential.js';
+import type { Credential, CredentialLookup } from '../policy/credential.js';
 import { S3Error } from '../s3/s3-error.js';
 import { textEqual } from './constant-time.js';
 

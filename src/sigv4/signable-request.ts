@@ -1,4 +1,4 @@
-import type { Credential } from '../credentials/credential.js';
+import type { Credential } from '../policy/credential.js';
 
 /**
  * A framework-neutral view of an incoming request, exactly as it arrived on the wire.

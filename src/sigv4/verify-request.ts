@@ -5,7 +5,7 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-authenticating-requests.html
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/RESTAuthentication.html (SigV2)
  */
-import type { Credential, CredentialLookup } from '../credentials/credential.js';
+import type { Credential, CredentialLookup } from '../policy/credential.js';
 import { S3Error, type S3ErrorCode } from '../s3/s3-error.js';
 import { formatAmzDate, parseAmzDate, parseHttpDate } from './amz-date.js';
 import { isSigV4aAuthorization, parseAuthorizationHeaderV4, SIGV4A_NOT_SUPPORTED } from './authorization-header.js';

@@ -222,3 +222,17 @@ describe('upstream failures', () => {
     expect(await response.body.text()).toBe('hello');
   });
 });
+
+describe('repeated headers', () => {
+  it('verifies a signature over a header sent twice (values joined with a comma, as SigV4 does)', async () => {
+    const signed = await signRaw(KEY, { method: 'GET', host: host(), path: '/edge/hello.txt', headers: { 'x-amz-meta-dup': 'a,b' } });
+    const headers: string[] = [];
+    for (const [name, value] of Object.entries(signed.headers)) {
+      if (name === 'x-amz-meta-dup') headers.push(name, 'a', name, 'b');
+      else headers.push(name, value);
+    }
+    const response = await request(`${proxy.url}${signed.path}`, { headers });
+    expect(response.statusCode).toBe(200);
+    expect(await response.body.text()).toBe('hello');
+  });
+});

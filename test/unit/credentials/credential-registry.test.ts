@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Credential } from '../../../src/credentials/credential.js';
+import type { Credential } from '../../../src/policy/credential.js';
 import { CredentialRegistry } from '../../../src/credentials/credential-registry.js';
 
 function credential(accessKeyId: string, source: Credential['source'], principalName = accessKeyId): Credential {

@@ -2,7 +2,7 @@
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { Readable, type Transform } from 'node:stream';
 import type { Checksum, SourceData } from '@smithy/types';
-import type { Credential, CredentialLookup } from '../../../src/credentials/credential.js';
+import type { Credential, CredentialLookup } from '../../../src/policy/credential.js';
 
 /** A node:crypto-backed hash class for @smithy/signature-v4 (the sha256-js default is 17x slower). */
 export class NodeSha256 implements Checksum {

@@ -1,4 +1,4 @@
-import type { AccessScope } from '../policy/scope.js';
+import type { AccessScope } from './scope.js';
 
 /** A virtual credential the proxy accepts from clients. Never logged whole: the secret must stay out of logs. */
 export interface Credential {
