@@ -46,7 +46,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     for (const b of config.backends) {
       const settings = backendSettings(config, b.name);
       const existing = backends.get(b.name);
-      next.set(b.name, existing !== undefined && existing.sameAs(settings) ? existing : new Backend(settings));
+      next.set(b.name, existing?.sameAs(settings) ? existing : new Backend(settings));
     }
     for (const [name, old] of backends) if (next.get(name) !== old) void old.close();
     backends = next;
