@@ -1,0 +1,453 @@
+/**
+ * `npm run bench` — one run, three paths, one upstream:
+ *   direct  client → upstream stand-in
+ *   bare    client → bare fastify + undici pass-through (bench/bare-proxy.ts) → upstream
+ *   s3gate  client → s3gate (child process, generated proxy.toml) → upstream
+ *
+ * Workloads: 1 KiB GET (req/s at 64 connections, p50/p99), 64 KiB PUT (req/s), 1 GiB
+ * signed aws-chunked PUT and 1 GiB GET (MiB/s, one stream), proxy peak RSS for 64 MiB
+ * vs 1 GiB. Flags:
+ *   --quick             ~1 minute smoke run (3 s loads, 1 repeat, 256 MiB large objects)
+ *   --profile           afterwards, CPU-profile s3gate's small-GET path (V8 profiler, warm window)
+ *   --profile-only      only that profile (no measurements)
+ *   --log-level LEVEL   s3gate's log level (default info, as deployed; logs go to /dev/null)
+ *   --repeats N, --seconds N, --large-mib N   override the defaults (3, 10, 1024)
+ *   --json FILE         also write the raw figures as JSON
+ *
+ * Pinning (2 cores): wrk and this runner (the large-transfer client) on CPU 0; the proxy
+ * under test (bare or s3gate) on CPU 1; the upstream on CPU 0 while a proxy is measured and
+ * on CPU 1 for the direct path (moved with `taskset -a -p`), so the process being measured
+ * always has a core of its own. Without taskset nothing is pinned (and the report says so).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
+import { EMPTY_SHA256, type BenchKey, sha256Hex, signRequest } from './sigv4-sign.js';
+import { getObject, putStreamingObject, readCpuSeconds, readHwm, readRss, sampleRss } from './transfer.js';
+import { runWrk, type WrkResult } from './wrk.js';
+
+// ---------------------------------------------------------------------------------------
+// options
+
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(name);
+const option = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i === -1 ? undefined : argv[i + 1];
+};
+const quick = flag('--quick');
+const repeats = Number(option('--repeats') ?? (quick ? 1 : 3));
+const seconds = Number(option('--seconds') ?? (quick ? 3 : 10));
+const warmupSeconds = quick ? 1 : 2;
+const largeBytes = Number(option('--large-mib') ?? (quick ? 256 : 1024)) * 1048576;
+const flatBytes = 64 * 1048576;
+const logLevel = option('--log-level') ?? 'info';
+const profile = flag('--profile');
+const jsonOut = option('--json');
+const CONNECTIONS = 64;
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const root = resolve(here, '..');
+const workDir = mkdtempSync(join(tmpdir(), 's3gate-bench-'));
+const pinned = spawnSync('taskset', ['-V']).status === 0 && cpus().length >= 2;
+const CLIENT_CPU = pinned ? '0' : undefined;
+const PROXY_CPU = pinned ? '1' : undefined;
+
+const KEY: BenchKey = { accessKeyId: 'AKBENCH0000000000001', secretAccessKey: 'bench/secret/key/0000000000000000000000', region: 'us-east-1' };
+const BUCKET = 'bench';
+const SMALL = 1024;
+const PUT_SIZE = 64 * 1024;
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+// ---------------------------------------------------------------------------------------
+// child processes
+
+interface Child {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly pid: number;
+  readonly port: number;
+  readonly url: string;
+}
+
+const children: Child[] = [];
+
+const BUILD_DIR = join(here, '.build');
+
+/**
+ * The servers run as plain JavaScript, as in the Docker image (tsc output): each file of
+ * src/ and the bench servers transpiled one to one (not bundled, so profiles keep file
+ * names) by esbuild, which tsx brings. Running them under tsx would add its loader
+ * thread (~40 MB RSS) to every figure.
+ */
+async function buildChildren(): Promise<void> {
+  const sources = [
+    ...readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join(root, 'src', f)),
+    ...['child-ready.ts', 'upstream-server.ts', 'bare-proxy.ts', 's3gate-server.ts'].map((f) => join(here, f)),
+  ];
+  await build({ entryPoints: sources, outdir: BUILD_DIR, outbase: root, format: 'esm', platform: 'node', target: 'node20', bundle: false, sourcemap: false, logLevel: 'warning' });
+}
+
+async function startChild(name: string, script: string, args: string[], env: Record<string, string>, cpu: string | undefined, nodeFlags: string[] = []): Promise<Child> {
+  const nodeArgs = [...nodeFlags, join(BUILD_DIR, 'bench', script.replace(/\.ts$/, '.js')), ...args];
+  const [cmd, cmdArgs] = cpu === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', cpu, process.execPath, ...nodeArgs]];
+  const devNull = openSync('/dev/null', 'w');
+  const child = spawn(cmd, cmdArgs, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', devNull, 'inherit', 'ipc'] });
+  const port = await new Promise<number>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${name} did not start in 30 s`)), 30_000);
+    child.once('message', (m) => {
+      clearTimeout(timer);
+      ok((JSON.parse(String(m)) as { port: number }).port);
+    });
+    child.once('exit', (code) => fail(new Error(`${name} exited with ${code} before it was ready`)));
+  });
+  if (child.pid === undefined) throw new Error(`${name} has no pid`);
+  const c: Child = { name, process: child, pid: child.pid, port, url: `http://127.0.0.1:${port}` };
+  children.push(c);
+  return c;
+}
+
+async function stopChild(c: Child): Promise<void> {
+  if (c.process.exitCode !== null) return;
+  await new Promise<void>((ok) => {
+    const timer = setTimeout(() => {
+      c.process.kill('SIGKILL');
+    }, 10_000);
+    c.process.once('exit', () => {
+      clearTimeout(timer);
+      ok();
+    });
+    c.process.kill('SIGTERM');
+  });
+  children.splice(children.indexOf(c), 1);
+}
+
+function pin(pid: number, cpu: string | undefined): void {
+  if (cpu === undefined) return;
+  spawnSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { stdio: 'ignore' });
+}
+
+function proxyToml(upstreamUrl: string): string {
+  return `[server]
+listen = "127.0.0.1:0"
+
+[[backends]]
+name = "default"
+endpoint = "${upstreamUrl}"
+region = "us-east-1"
+access_key_id = "UPSTREAMADMIN"
+secret_access_key = "upstream/admin/secret/000000000000000000"
+path_style = true
+connections = ${CONNECTIONS}
+
+[[credentials]]
+access_key_id = "${KEY.accessKeyId}"
+secret_access_key = "${KEY.secretAccessKey}"
+principal_name = "bench"
+created_at = "2025-01-01T00:00:00Z"
+enabled = true
+
+[[credentials.allowed_scopes]]
+bucket = "${BUCKET}"
+prefixes = []
+actions = ["*"]
+
+[log]
+level = "${logLevel}"
+`;
+}
+
+async function startS3gate(upstreamUrl: string, nodeFlags: string[] = []): Promise<Child> {
+  const configPath = join(workDir, 'proxy.toml');
+  writeFileSync(configPath, proxyToml(upstreamUrl));
+  return startChild('s3gate', 's3gate-server.ts', [configPath], {}, PROXY_CPU, nodeFlags);
+}
+
+// ---------------------------------------------------------------------------------------
+// signed request batches for wrk
+
+const REQUESTS_PER_BATCH = 1000;
+const PUT_BODY = Buffer.alloc(PUT_SIZE, 'b');
+const PUT_BODY_SHA256 = sha256Hex(PUT_BODY);
+
+function rawRequest(method: string, path: string, headers: Record<string, string>, body?: Buffer): Buffer {
+  let head = `${method} ${path} HTTP/1.1\r\n`;
+  for (const [n, v] of Object.entries(headers)) head += `${n}: ${v}\r\n`;
+  head += '\r\n';
+  return body === undefined ? Buffer.from(head) : Buffer.concat([Buffer.from(head), body]);
+}
+
+/** Fresh, validly signed requests for `target` (the host header is the target's). */
+function smallGetBatch(target: Child): Buffer[] {
+  const now = new Date();
+  const host = `127.0.0.1:${target.port}`;
+  const out: Buffer[] = [];
+  for (let i = 0; i < REQUESTS_PER_BATCH; i++) {
+    const path = `/${BUCKET}/small/size-${SMALL}/obj-${i}`;
+    out.push(rawRequest('GET', path, signRequest(KEY, 'GET', path, { host }, EMPTY_SHA256, now).headers));
+  }
+  return out;
+}
+
+function putBatch(target: Child): Buffer[] {
+  const now = new Date();
+  const host = `127.0.0.1:${target.port}`;
+  const out: Buffer[] = [];
+  for (let i = 0; i < 64; i++) {
+    const path = `/${BUCKET}/put/obj-${i}`;
+    const signed = signRequest(KEY, 'PUT', path, { host, 'content-length': String(PUT_SIZE) }, PUT_BODY_SHA256, now);
+    out.push(rawRequest('PUT', path, signed.headers, PUT_BODY));
+  }
+  return out;
+}
+
+/** One request of each kind through `target`, checked, before anything is timed. */
+async function sanityCheck(target: Child): Promise<void> {
+  const base = target.url;
+  log(`sanity check: ${target.name} (${base})`);
+  const get = await getObject(base, KEY, `/${BUCKET}/check/size-${SMALL}`, SMALL);
+  if (get.status !== 200) throw new Error(`${target.name}: GET answered ${get.status}`);
+  log(`  GET ${get.status}`);
+  await putStreamingObject(base, KEY, `/${BUCKET}/check/chunked`, 200_000);
+  log('  aws-chunked PUT 200');
+  const put = putBatch(target)[0];
+  if (put === undefined) throw new Error('no PUT request');
+  const status = await rawStatus(target.port, put);
+  if (status !== 200) throw new Error(`${target.name}: 64 KiB PUT answered ${status}`);
+}
+
+async function rawStatus(port: number, raw: Buffer): Promise<number> {
+  const { connect } = await import('node:net');
+  return new Promise((ok, fail) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(raw));
+    socket.setTimeout(10_000, () => fail(new Error('no answer in 10 s')));
+    let data = '';
+    socket.on('data', (d: Buffer) => {
+      data += d.toString('latin1');
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
+      if (m?.[1] !== undefined && data.includes('\r\n\r\n')) {
+        socket.destroy();
+        ok(Number(m[1]));
+      }
+    });
+    socket.on('error', fail);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// measurements
+
+type PathName = 'direct' | 'bare' | 's3gate';
+const PATHS: readonly PathName[] = ['direct', 'bare', 's3gate'];
+
+interface Figures {
+  getRps: number[];
+  getP50Ms: number[];
+  getP99Ms: number[];
+  /** CPU µs (user + system) of the server under test per request: robust to a busy machine. */
+  getCpuUs: number[];
+  putRps: number[];
+  putCpuUs: number[];
+  largePutMiBs: number[];
+  largeGetMiBs: number[];
+  rssFlatPut?: number;
+  rssFlatGet?: number;
+  rssLargePut?: number;
+  rssLargeGet?: number;
+  rssIdle?: number;
+  hwm?: number;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? (s[m] ?? Number.NaN) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+
+function checkWrk(path: string, what: string, r: WrkResult): void {
+  if (r.non2xx > 0) throw new Error(`${path} ${what}: ${r.non2xx} of ${r.requests} responses were not 2xx: the measurement is invalid`);
+  if (r.socketErrors > CONNECTIONS) log(`warning: ${path} ${what}: ${r.socketErrors} socket errors`);
+}
+
+async function main(): Promise<void> {
+  if (pinned) pin(process.pid, CLIENT_CPU);
+  log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${pinned ? 'pinned: client+wrk CPU 0, proxy CPU 1' : 'NOT pinned'}; ${quick ? 'quick' : 'full'} run: ${seconds} s x ${repeats}, large ${largeBytes / 1048576} MiB, s3gate log level ${logLevel}`);
+  await buildChildren();
+  const upstream = await startChild('upstream', 'upstream-server.ts', [], {}, CLIENT_CPU);
+  const bare = await startChild('bare', 'bare-proxy.ts', [], { BENCH_UPSTREAM: upstream.url, BENCH_CONNECTIONS: String(CONNECTIONS) }, PROXY_CPU);
+  const s3gate = await startS3gate(upstream.url);
+  const targets: Record<PathName, Child> = { direct: upstream, bare, s3gate };
+  for (const p of PATHS) await sanityCheck(targets[p]);
+  log('sanity checks passed (signed GET, 64 KiB PUT and aws-chunked PUT on every path)');
+  if (flag('--profile-only')) {
+    await stopChild(s3gate);
+    await profileSmallGet(upstream);
+    return;
+  }
+
+  const figures: Record<PathName, Figures> = {
+    direct: { getRps: [], getP50Ms: [], getP99Ms: [], getCpuUs: [], putRps: [], putCpuUs: [], largePutMiBs: [], largeGetMiBs: [] },
+    bare: { getRps: [], getP50Ms: [], getP99Ms: [], getCpuUs: [], putRps: [], putCpuUs: [], largePutMiBs: [], largeGetMiBs: [] },
+    s3gate: { getRps: [], getP50Ms: [], getP99Ms: [], getCpuUs: [], putRps: [], putCpuUs: [], largePutMiBs: [], largeGetMiBs: [] },
+  };
+  const placeUpstream = (p: PathName): void => pin(upstream.pid, p === 'direct' ? PROXY_CPU : CLIENT_CPU);
+
+  // small requests: paths interleaved within each repeat so drift hits all of them alike
+  for (const p of PATHS) {
+    placeUpstream(p);
+    await runWrk({ url: targets[p].url, requests: smallGetBatch(targets[p]), connections: CONNECTIONS, durationSeconds: warmupSeconds, cpu: CLIENT_CPU, workDir, name: `warm-${p}` });
+  }
+  for (let r = 0; r < repeats; r++) {
+    for (const p of PATHS) {
+      placeUpstream(p);
+      const t = targets[p];
+      let cpu0 = readCpuSeconds(t.pid);
+      const get = await runWrk({ url: t.url, requests: smallGetBatch(t), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: `get-${p}` });
+      checkWrk(p, '1 KiB GET', get);
+      figures[p].getRps.push(get.requestsPerSecond);
+      figures[p].getP50Ms.push(get.p50Ms);
+      figures[p].getP99Ms.push(get.p99Ms);
+      figures[p].getCpuUs.push(((readCpuSeconds(t.pid) - cpu0) * 1e6) / get.requests);
+      cpu0 = readCpuSeconds(t.pid);
+      const put = await runWrk({ url: t.url, requests: putBatch(t), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: `put-${p}` });
+      checkWrk(p, '64 KiB PUT', put);
+      figures[p].putRps.push(put.requestsPerSecond);
+      figures[p].putCpuUs.push(((readCpuSeconds(t.pid) - cpu0) * 1e6) / put.requests);
+      log(`repeat ${r + 1}/${repeats} ${p}: 1 KiB GET ${get.requestsPerSecond.toFixed(0)} req/s (p50 ${get.p50Ms.toFixed(2)} ms, p99 ${get.p99Ms.toFixed(2)} ms, ${figures[p].getCpuUs.at(-1)?.toFixed(0)} CPU µs/req), 64 KiB PUT ${put.requestsPerSecond.toFixed(0)} req/s (${figures[p].putCpuUs.at(-1)?.toFixed(0)} CPU µs/req)`);
+    }
+  }
+  figures.s3gate.rssIdle = readRss(s3gate.pid);
+
+  // large objects: RSS for 64 MiB first, then the large size, on fresh-ish processes
+  for (const p of PATHS) {
+    placeUpstream(p);
+    const t = targets[p];
+    const rssPid = p === 'direct' ? undefined : t.pid;
+    const measure = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+      const sampler = rssPid === undefined ? undefined : sampleRss(rssPid);
+      const value = await fn();
+      return [value, sampler?.stop() ?? 0];
+    };
+    const [, flatPut] = await measure(() => putStreamingObject(t.url, KEY, `/${BUCKET}/large/flat-put`, flatBytes));
+    const [, flatGet] = await measure(() => getObject(t.url, KEY, `/${BUCKET}/large/size-${flatBytes}`, flatBytes));
+    figures[p].rssFlatPut = flatPut;
+    figures[p].rssFlatGet = flatGet;
+    let peakPut = 0;
+    let peakGet = 0;
+    for (let r = 0; r < repeats; r++) {
+      const [put, rssPut] = await measure(() => putStreamingObject(t.url, KEY, `/${BUCKET}/large/big-put`, largeBytes));
+      const [get, rssGet] = await measure(() => getObject(t.url, KEY, `/${BUCKET}/large/size-${largeBytes}`, largeBytes));
+      figures[p].largePutMiBs.push(put.mibPerSecond);
+      figures[p].largeGetMiBs.push(get.mibPerSecond);
+      peakPut = Math.max(peakPut, rssPut);
+      peakGet = Math.max(peakGet, rssGet);
+      log(`repeat ${r + 1}/${repeats} ${p}: ${largeBytes / 1048576} MiB aws-chunked PUT ${put.mibPerSecond.toFixed(0)} MiB/s, GET ${get.mibPerSecond.toFixed(0)} MiB/s${rssPid === undefined ? '' : `, proxy RSS peak ${(Math.max(rssPut, rssGet) / 1048576).toFixed(0)} MiB`}`);
+    }
+    figures[p].rssLargePut = peakPut;
+    figures[p].rssLargeGet = peakGet;
+    if (rssPid !== undefined) figures[p].hwm = readHwm(rssPid);
+  }
+
+  console.log(report(figures));
+  if (jsonOut !== undefined) writeFileSync(jsonOut, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, pinned, quick, seconds, repeats, largeBytes, logLevel, figures }, null, 2)}\n`);
+
+  if (profile) {
+    await stopChild(s3gate);
+    await profileSmallGet(upstream);
+  }
+}
+
+function report(f: Record<PathName, Figures>): string {
+  const mib = (b: number | undefined): string => (b === undefined || b === 0 ? '–' : `${(b / 1048576).toFixed(0)} MiB`);
+  const ratio = (a: number, b: number): string => `${((a / b) * 100).toFixed(0)} %`;
+  const row = (what: string, get: (x: Figures) => number, digits: number, unit: string): string => {
+    const d = get(f.direct);
+    const b = get(f.bare);
+    const s = get(f.s3gate);
+    return `| ${what} | ${d.toFixed(digits)} | ${b.toFixed(digits)} | ${s.toFixed(digits)} | ${unit === 'ms' ? ratio(b, s) : ratio(s, b)} | ${unit === 'ms' ? ratio(d, s) : ratio(s, d)} |`;
+  };
+  const large = `${largeBytes / 1048576} MiB`;
+  const lines = [
+    '',
+    `s3gate benchmark — ${new Date().toISOString()} — node ${process.version}, ${cpus().length} CPUs, ${pinned ? 'pinned (client CPU 0, proxy CPU 1)' : 'not pinned'}, medians of ${repeats} × ${seconds} s, ${CONNECTIONS} connections, s3gate log level ${logLevel}`,
+    '',
+    '| workload | direct | bare | s3gate | s3gate/bare | s3gate/direct |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    row('1 KiB GET, req/s', (x) => median(x.getRps), 0, 'rps'),
+    row('1 KiB GET, p50 ms (ratio = speed)', (x) => median(x.getP50Ms), 2, 'ms'),
+    row('1 KiB GET, p99 ms (ratio = speed)', (x) => median(x.getP99Ms), 2, 'ms'),
+    row('1 KiB GET, server CPU µs/req (ratio = efficiency)', (x) => median(x.getCpuUs), 0, 'ms'),
+    row('64 KiB PUT, req/s', (x) => median(x.putRps), 0, 'rps'),
+    row('64 KiB PUT, server CPU µs/req (ratio = efficiency)', (x) => median(x.putCpuUs), 0, 'ms'),
+    row(`${large} aws-chunked PUT, MiB/s`, (x) => median(x.largePutMiBs), 0, 'rps'),
+    row(`${large} GET, MiB/s`, (x) => median(x.largeGetMiBs), 0, 'rps'),
+    '',
+    '| proxy peak RSS | bare | s3gate |',
+    '| --- | ---: | ---: |',
+    `| after the small-request loads (idle) | – | ${mib(f.s3gate.rssIdle)} |`,
+    `| during 64 MiB PUT / GET | ${mib(f.bare.rssFlatPut)} / ${mib(f.bare.rssFlatGet)} | ${mib(f.s3gate.rssFlatPut)} / ${mib(f.s3gate.rssFlatGet)} |`,
+    `| during ${large} PUT / GET | ${mib(f.bare.rssLargePut)} / ${mib(f.bare.rssLargeGet)} | ${mib(f.s3gate.rssLargePut)} / ${mib(f.s3gate.rssLargeGet)} |`,
+    `| VmHWM over the whole run | ${mib(f.bare.hwm)} | ${mib(f.s3gate.hwm)} |`,
+    '',
+  ];
+  const getRatio = median(f.s3gate.getRps) / median(f.bare.getRps);
+  const largeRatio = Math.min(median(f.s3gate.largePutMiBs) / median(f.bare.largePutMiBs), median(f.s3gate.largeGetMiBs) / median(f.bare.largeGetMiBs));
+  const rssLarge = Math.max(f.s3gate.rssLargePut ?? 0, f.s3gate.rssLargeGet ?? 0);
+  lines.push(
+    `targets: small GET ≥ 90 % of bare: ${(getRatio * 100).toFixed(0)} % ${getRatio >= 0.9 ? 'MET' : 'NOT MET'}; ` +
+      `large ≥ 90 % of bare (worse of PUT/GET): ${(largeRatio * 100).toFixed(0)} % ${largeRatio >= 0.9 ? 'MET' : 'NOT MET'}; ` +
+      `RSS ≤ 120 MB during ${large}: ${(rssLarge / 1e6).toFixed(0)} MB ${rssLarge <= 120e6 ? 'MET' : 'NOT MET'}`,
+  );
+  return lines.join('\n');
+}
+
+/** s3gate under the small-GET load with the V8 CPU profiler over the measured window; prints the top self-time functions. */
+async function profileSmallGet(upstream: Child): Promise<void> {
+  const dir = join(here, 'profiles');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `s3gate-small-get-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+  const s3gate = await startS3gate(upstream.url);
+  pin(upstream.pid, CLIENT_CPU);
+  await runWrk({ url: s3gate.url, requests: smallGetBatch(s3gate), connections: CONNECTIONS, durationSeconds: warmupSeconds, cpu: CLIENT_CPU, workDir, name: 'prof-warm' });
+  await ask(s3gate, 'profile-start', 'profiling');
+  log(`profiling s3gate (pid ${s3gate.pid}) under the 1 KiB GET load for ${seconds} s`);
+  const cpu0 = readCpuSeconds(s3gate.pid);
+  const r = await runWrk({ url: s3gate.url, requests: smallGetBatch(s3gate), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: 'prof' });
+  const cpuUs = ((readCpuSeconds(s3gate.pid) - cpu0) * 1e6) / r.requests;
+  await ask(s3gate, `profile-stop ${file}`, 'profiled');
+  log(`under the profiler: ${r.requestsPerSecond.toFixed(0)} req/s, ${cpuUs.toFixed(0)} CPU µs/req`);
+  await stopChild(s3gate);
+  console.log(`\nCPU profile of the measured window (warm): ${file}\n`);
+  console.log(formatProfileSummary(summarizeProfile(file, 30)));
+}
+
+function ask(child: Child, message: string, answer: string): Promise<void> {
+  return new Promise((ok) => {
+    const onMessage = (m: unknown): void => {
+      if (String(m) !== answer) return;
+      child.process.off('message', onMessage);
+      ok();
+    };
+    child.process.on('message', onMessage);
+    child.process.send(message);
+  });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    for (const c of children) c.process.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+try {
+  await main();
+} finally {
+  for (const c of [...children]) await stopChild(c);
+}
