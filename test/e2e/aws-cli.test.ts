@@ -172,6 +172,12 @@ function describeOver(scheme: 'http' | 'https'): void {
       expect(got.body.equals(body)).toBe(true);
       const otherKey = await fetchUrl(url.replace('v4%20', 'v5%20'), { caPem: p.tls?.certPem });
       expect(otherKey.status).toBe(403);
+      // Another region in the credential scope (s3gate has no `regions` restriction configured).
+      const eu = await awsOk(FULL, ['s3', 'presign', `s3://alpha/${key}`, '--region', 'eu-west-1'], { AWS_CONFIG_FILE: config });
+      expect(eu.stdout).toContain('%2Feu-west-1%2Fs3%2Faws4_request');
+      const euGot = await fetchUrl(eu.stdout.trim(), { caPem: p.tls?.certPem });
+      expect(euGot.status, euGot.body.toString()).toBe(200);
+      expect(euGot.body.equals(body)).toBe(true);
     });
 
     it('s3api put-object and get-object with spaces, plus and unicode in the key', async () => {

@@ -140,6 +140,12 @@ function describeOver(scheme: 'http' | 'https'): void {
       expect(got.status).toBe(200);
       expect(got.body.equals(body)).toBe(true);
 
+      const shortLived = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'alpha', Key: key }), { expiresIn: 1 });
+      await new Promise((r) => setTimeout(r, 2100));
+      const expired = await fetchUrl(shortLived, { caPem: p.tls?.certPem });
+      expect(expired.status).toBe(403);
+      expect(expired.body.toString()).toContain('AccessDenied');
+
       const tampered = await fetchUrl(getUrl.replace('X-Amz-Expires=300', 'X-Amz-Expires=301'), { caPem: p.tls?.certPem });
       expect(tampered.status).toBe(403);
       const denied = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'gamma', Key: 'x' }), { expiresIn: 300 });
@@ -179,9 +185,15 @@ function describeOver(scheme: 'http' | 'https'): void {
       await moto.admin.send(new PutObjectCommand({ Bucket: 'alpha', Key: `${base}toggle.txt`, Body: 'toggle' }));
       const get = (): Promise<string> => client(TOGGLED).send(new GetObjectCommand({ Bucket: 'alpha', Key: `${base}toggle.txt` })).then((r) => r.Body!.transformToString());
       expect(await get()).toBe('toggle');
+      const presigned = await getSignedUrl(client(TOGGLED), new GetObjectCommand({ Bucket: 'alpha', Key: `${base}toggle.txt` }), { expiresIn: 300 });
+      expect((await fetchUrl(presigned, { caPem: p.tls?.certPem })).body.toString()).toBe('toggle');
       await p.proxy.rewriteConfig(credentials(false));
       try {
         expect((await s3Error(get())).name).toBe('AccessDenied');
+        // A URL presigned before the key was disabled stops working too.
+        const late = await fetchUrl(presigned, { caPem: p.tls?.certPem });
+        expect(late.status).toBe(403);
+        expect(late.body.toString()).toContain('AccessDenied');
       } finally {
         await p.proxy.rewriteConfig(credentials(true));
       }
