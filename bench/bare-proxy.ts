@@ -9,6 +9,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import Fastify from 'fastify';
 import { Pool } from 'undici';
+import { acceptProfilerCommands } from './child-profiler.js';
 import { announceReady } from './child-ready.js';
 
 const upstream = process.env.BENCH_UPSTREAM;
@@ -75,5 +76,6 @@ await app.register(async (scope) => {
 });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
+acceptProfilerCommands();
 announceReady({ port: typeof address === 'object' && address !== null ? address.port : 0 });
 process.on('SIGTERM', () => void app.close().then(() => pool.close()).then(() => process.exit(0)));

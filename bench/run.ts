@@ -10,9 +10,12 @@
  *   --quick             ~1 minute smoke run (3 s loads, 1 repeat, 256 MiB large objects)
  *   --profile           afterwards, CPU-profile s3gate's small-GET path (V8 profiler, warm window)
  *   --profile-only      only that profile (no measurements)
+ *   --small-only        skip the large-object transfers
  *   --log-level LEVEL   s3gate's log level (default info, as deployed; logs go to /dev/null)
  *   --repeats N, --seconds N, --large-mib N   override the defaults (3, 10, 1024)
  *   --json FILE         also write the raw figures as JSON
+ *   --s3gate-src DIR    build s3gate from DIR/src instead of this tree's src/ (before/after
+ *                       comparisons: point it at a `git worktree` of the other revision)
  *
  * Pinning (2 cores): wrk and this runner (the large-transfer client) on CPU 0; the proxy
  * under test (bare or s3gate) on CPU 1; the upstream on CPU 0 while a proxy is measured and
@@ -20,7 +23,7 @@
  * always has a core of its own. Without taskset nothing is pinned (and the report says so).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,15 +46,17 @@ const quick = flag('--quick');
 const repeats = Number(option('--repeats') ?? (quick ? 1 : 3));
 const seconds = Number(option('--seconds') ?? (quick ? 3 : 10));
 const warmupSeconds = quick ? 1 : 2;
-const largeBytes = Number(option('--large-mib') ?? (quick ? 256 : 1024)) * 1048576;
+let largeBytes = Number(option('--large-mib') ?? (quick ? 256 : 1024)) * 1048576;
 const flatBytes = 64 * 1048576;
 const logLevel = option('--log-level') ?? 'info';
 const profile = flag('--profile');
 const jsonOut = option('--json');
+const s3gateSrc = option('--s3gate-src');
 const CONNECTIONS = 64;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = resolve(here, '..');
+const srcRoot = s3gateSrc === undefined ? root : resolve(s3gateSrc);
 const workDir = mkdtempSync(join(tmpdir(), 's3gate-bench-'));
 const pinned = spawnSync('taskset', ['-V']).status === 0 && cpus().length >= 2;
 const CLIENT_CPU = pinned ? '0' : undefined;
@@ -89,10 +94,13 @@ const BUILD_DIR = join(here, '.build');
  */
 async function buildChildren(): Promise<void> {
   const sources = [
-    ...readdirSync(join(root, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join(root, 'src', f)),
-    ...['child-ready.ts', 'upstream-server.ts', 'bare-proxy.ts', 's3gate-server.ts'].map((f) => join(here, f)),
+    ...readdirSync(join(srcRoot, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join(srcRoot, 'src', f)),
+    ...['child-ready.ts', 'child-profiler.ts', 'upstream-server.ts', 'bare-proxy.ts', 's3gate-server.ts'].map((f) => join(here, f)),
   ];
-  await build({ entryPoints: sources, outdir: BUILD_DIR, outbase: root, format: 'esm', platform: 'node', target: 'node20', bundle: false, sourcemap: false, logLevel: 'warning' });
+  rmSync(BUILD_DIR, { recursive: true, force: true });
+  // two builds so that DIR/src lands in .build/src next to .build/bench either way
+  await build({ entryPoints: sources.filter((f) => !f.startsWith(here)), outdir: join(BUILD_DIR, 'src'), outbase: join(srcRoot, 'src'), format: 'esm', platform: 'node', target: 'node20', bundle: false, sourcemap: false, logLevel: 'warning' });
+  await build({ entryPoints: sources.filter((f) => f.startsWith(here)), outdir: join(BUILD_DIR, 'bench'), outbase: here, format: 'esm', platform: 'node', target: 'node20', bundle: false, sourcemap: false, logLevel: 'warning' });
 }
 
 async function startChild(name: string, script: string, args: string[], env: Record<string, string>, cpu: string | undefined, nodeFlags: string[] = []): Promise<Child> {
@@ -262,6 +270,7 @@ interface Figures {
   rssLargePut?: number;
   rssLargeGet?: number;
   rssIdle?: number;
+  rssAfterSmall?: number;
   hwm?: number;
 }
 
@@ -288,7 +297,7 @@ async function main(): Promise<void> {
   log('sanity checks passed (signed GET, 64 KiB PUT and aws-chunked PUT on every path)');
   if (flag('--profile-only')) {
     await stopChild(s3gate);
-    await profileSmallGet(upstream);
+    await profileSmallGet(upstream, bare);
     return;
   }
 
@@ -323,9 +332,34 @@ async function main(): Promise<void> {
       log(`repeat ${r + 1}/${repeats} ${p}: 1 KiB GET ${get.requestsPerSecond.toFixed(0)} req/s (p50 ${get.p50Ms.toFixed(2)} ms, p99 ${get.p99Ms.toFixed(2)} ms, ${figures[p].getCpuUs.at(-1)?.toFixed(0)} CPU µs/req), 64 KiB PUT ${put.requestsPerSecond.toFixed(0)} req/s (${figures[p].putCpuUs.at(-1)?.toFixed(0)} CPU µs/req)`);
     }
   }
-  figures.s3gate.rssIdle = readRss(s3gate.pid);
+  figures.s3gate.rssAfterSmall = readRss(s3gate.pid);
+  figures.bare.rssAfterSmall = readRss(bare.pid);
 
-  // large objects: RSS for 64 MiB first, then the large size, on fresh-ish processes
+  if (flag('--small-only')) {
+    largeBytes = 0;
+  } else {
+    await measureLarge(figures, targets, upstream);
+  }
+  console.log(report(figures));
+  if (jsonOut !== undefined) writeFileSync(jsonOut, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, pinned, quick, seconds, repeats, largeBytes, logLevel, figures }, null, 2)}\n`);
+
+  if (profile) {
+    await stopChild(targets.s3gate);
+    await profileSmallGet(upstream, targets.bare);
+  }
+}
+
+async function measureLarge(figures: Record<PathName, Figures>, targets: Record<PathName, Child>, upstream: Child): Promise<void> {
+  const placeUpstream = (p: PathName): void => pin(upstream.pid, p === 'direct' ? PROXY_CPU : CLIENT_CPU);
+  // large objects on fresh proxy processes, so their RSS is the transfers' and not what the
+  // 64-connection loads left in the heap: 64 MiB first, then the large size
+  await stopChild(targets.bare);
+  await stopChild(targets.s3gate);
+  targets.bare = await startChild('bare', 'bare-proxy.ts', [], { BENCH_UPSTREAM: upstream.url, BENCH_CONNECTIONS: String(CONNECTIONS) }, PROXY_CPU);
+  targets.s3gate = await startS3gate(upstream.url);
+  await new Promise((r) => setTimeout(r, 500));
+  figures.bare.rssIdle = readRss(targets.bare.pid);
+  figures.s3gate.rssIdle = readRss(targets.s3gate.pid);
   for (const p of PATHS) {
     placeUpstream(p);
     const t = targets[p];
@@ -354,14 +388,6 @@ async function main(): Promise<void> {
     figures[p].rssLargeGet = peakGet;
     if (rssPid !== undefined) figures[p].hwm = readHwm(rssPid);
   }
-
-  console.log(report(figures));
-  if (jsonOut !== undefined) writeFileSync(jsonOut, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, pinned, quick, seconds, repeats, largeBytes, logLevel, figures }, null, 2)}\n`);
-
-  if (profile) {
-    await stopChild(s3gate);
-    await profileSmallGet(upstream);
-  }
 }
 
 function report(f: Record<PathName, Figures>): string {
@@ -386,46 +412,65 @@ function report(f: Record<PathName, Figures>): string {
     row('1 KiB GET, server CPU µs/req (ratio = efficiency)', (x) => median(x.getCpuUs), 0, 'ms'),
     row('64 KiB PUT, req/s', (x) => median(x.putRps), 0, 'rps'),
     row('64 KiB PUT, server CPU µs/req (ratio = efficiency)', (x) => median(x.putCpuUs), 0, 'ms'),
-    row(`${large} aws-chunked PUT, MiB/s`, (x) => median(x.largePutMiBs), 0, 'rps'),
-    row(`${large} GET, MiB/s`, (x) => median(x.largeGetMiBs), 0, 'rps'),
+    ...(largeBytes === 0 ? [] : [row(`${large} aws-chunked PUT, MiB/s`, (x) => median(x.largePutMiBs), 0, 'rps'), row(`${large} GET, MiB/s`, (x) => median(x.largeGetMiBs), 0, 'rps')]),
     '',
     '| proxy peak RSS | bare | s3gate |',
     '| --- | ---: | ---: |',
-    `| after the small-request loads (idle) | – | ${mib(f.s3gate.rssIdle)} |`,
+    `| after the small-request loads (64 connections) | ${mib(f.bare.rssAfterSmall)} | ${mib(f.s3gate.rssAfterSmall)} |`,
+    `| fresh process, idle (large transfers run on fresh processes) | ${mib(f.bare.rssIdle)} | ${mib(f.s3gate.rssIdle)} |`,
     `| during 64 MiB PUT / GET | ${mib(f.bare.rssFlatPut)} / ${mib(f.bare.rssFlatGet)} | ${mib(f.s3gate.rssFlatPut)} / ${mib(f.s3gate.rssFlatGet)} |`,
     `| during ${large} PUT / GET | ${mib(f.bare.rssLargePut)} / ${mib(f.bare.rssLargeGet)} | ${mib(f.s3gate.rssLargePut)} / ${mib(f.s3gate.rssLargeGet)} |`,
-    `| VmHWM over the whole run | ${mib(f.bare.hwm)} | ${mib(f.s3gate.hwm)} |`,
+    `| VmHWM of the fresh process (over both transfers) | ${mib(f.bare.hwm)} | ${mib(f.s3gate.hwm)} |`,
     '',
   ];
   const getRatio = median(f.s3gate.getRps) / median(f.bare.getRps);
-  const largeRatio = Math.min(median(f.s3gate.largePutMiBs) / median(f.bare.largePutMiBs), median(f.s3gate.largeGetMiBs) / median(f.bare.largeGetMiBs));
-  const rssLarge = Math.max(f.s3gate.rssLargePut ?? 0, f.s3gate.rssLargeGet ?? 0);
-  lines.push(
-    `targets: small GET ≥ 90 % of bare: ${(getRatio * 100).toFixed(0)} % ${getRatio >= 0.9 ? 'MET' : 'NOT MET'}; ` +
-      `large ≥ 90 % of bare (worse of PUT/GET): ${(largeRatio * 100).toFixed(0)} % ${largeRatio >= 0.9 ? 'MET' : 'NOT MET'}; ` +
-      `RSS ≤ 120 MB during ${large}: ${(rssLarge / 1e6).toFixed(0)} MB ${rssLarge <= 120e6 ? 'MET' : 'NOT MET'}`,
-  );
+  const verdict = (ok: boolean): string => (ok ? 'MET' : 'NOT MET');
+  let targets = `targets: small GET ≥ 90 % of bare: ${(getRatio * 100).toFixed(0)} % ${verdict(getRatio >= 0.9)}`;
+  if (largeBytes > 0) {
+    const largeRatio = Math.min(median(f.s3gate.largePutMiBs) / median(f.bare.largePutMiBs), median(f.s3gate.largeGetMiBs) / median(f.bare.largeGetMiBs));
+    const rssLarge = Math.max(f.s3gate.rssLargePut ?? 0, f.s3gate.rssLargeGet ?? 0);
+    targets +=
+      `; large ≥ 90 % of bare (worse of PUT/GET): ${(largeRatio * 100).toFixed(0)} % ${verdict(largeRatio >= 0.9)}` +
+      `; RSS ≤ 120 MB during ${large}: ${(rssLarge / 1e6).toFixed(0)} MB ${verdict(rssLarge <= 120e6)}`;
+  }
+  lines.push(targets);
   return lines.join('\n');
 }
 
-/** s3gate under the small-GET load with the V8 CPU profiler over the measured window; prints the top self-time functions. */
-async function profileSmallGet(upstream: Child): Promise<void> {
+/**
+ * bare and s3gate under the same 1 KiB GET load, each with the V8 CPU profiler over the
+ * measured window; prints s3gate's top self-time functions and, per package, the CPU µs
+ * per request of both, so the difference is s3gate's own cost.
+ */
+async function profileSmallGet(upstream: Child, bare: Child): Promise<void> {
   const dir = join(here, 'profiles');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `s3gate-small-get-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const s3gate = await startS3gate(upstream.url);
   pin(upstream.pid, CLIENT_CPU);
-  await runWrk({ url: s3gate.url, requests: smallGetBatch(s3gate), connections: CONNECTIONS, durationSeconds: warmupSeconds, cpu: CLIENT_CPU, workDir, name: 'prof-warm' });
-  await ask(s3gate, 'profile-start', 'profiling');
-  log(`profiling s3gate (pid ${s3gate.pid}) under the 1 KiB GET load for ${seconds} s`);
-  const cpu0 = readCpuSeconds(s3gate.pid);
-  const r = await runWrk({ url: s3gate.url, requests: smallGetBatch(s3gate), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: 'prof' });
-  const cpuUs = ((readCpuSeconds(s3gate.pid) - cpu0) * 1e6) / r.requests;
-  await ask(s3gate, `profile-stop ${file}`, 'profiled');
-  log(`under the profiler: ${r.requestsPerSecond.toFixed(0)} req/s, ${cpuUs.toFixed(0)} CPU µs/req`);
+  const runs: { name: string; file: string; requests: number }[] = [];
+  for (const target of [bare, s3gate]) {
+    const file = join(dir, `${target.name}-small-get-${stamp}.cpuprofile`);
+    await runWrk({ url: target.url, requests: smallGetBatch(target), connections: CONNECTIONS, durationSeconds: warmupSeconds, cpu: CLIENT_CPU, workDir, name: 'prof-warm' });
+    await ask(target, 'profile-start', 'profiling');
+    const cpu0 = readCpuSeconds(target.pid);
+    const r = await runWrk({ url: target.url, requests: smallGetBatch(target), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: 'prof' });
+    const cpuUs = ((readCpuSeconds(target.pid) - cpu0) * 1e6) / r.requests;
+    await ask(target, `profile-stop ${file}`, 'profiled');
+    log(`profiled ${target.name}: ${r.requestsPerSecond.toFixed(0)} req/s, ${cpuUs.toFixed(0)} CPU µs/req under the profiler`);
+    runs.push({ name: target.name, file, requests: r.requests });
+  }
   await stopChild(s3gate);
-  console.log(`\nCPU profile of the measured window (warm): ${file}\n`);
-  console.log(formatProfileSummary(summarizeProfile(file, 30)));
+  const [b, s] = runs.map((x) => ({ ...x, summary: summarizeProfile(x.file, 30) }));
+  if (b === undefined || s === undefined) return;
+  console.log(`\nCPU profiles of the measured window (warm): ${b.file}, ${s.file}\n\ns3gate, top self time:\n`);
+  console.log(formatProfileSummary(s.summary));
+  console.log(`\nsampled CPU µs per request by package (profiled runs): bare ${((b.summary.totalMs * 1000) / b.requests).toFixed(0)}, s3gate ${((s.summary.totalMs * 1000) / s.requests).toFixed(0)}\n`);
+  console.log('| package / area | bare µs/req | s3gate µs/req | s3gate − bare |\n| --- | ---: | ---: | ---: |');
+  const perReq = (x: typeof b, name: string): number => ((x.summary.packages.find((p) => p.name === name)?.selfMs ?? 0) * 1000) / x.requests;
+  const names = [...new Set([...s.summary.packages.map((p) => p.name), ...b.summary.packages.map((p) => p.name)])];
+  const rows = names.map((n) => ({ n, bu: perReq(b, n), su: perReq(s, n) })).sort((x, y) => y.su - y.bu - (x.su - x.bu));
+  for (const r of rows.slice(0, 20)) console.log(`| ${r.n} | ${r.bu.toFixed(1)} | ${r.su.toFixed(1)} | ${(r.su - r.bu).toFixed(1)} |`);
 }
 
 function ask(child: Child, message: string, answer: string): Promise<void> {
