@@ -26,21 +26,33 @@ function isTrusted(list: BlockList, address: string | undefined): boolean {
   return list.check(plain, family === 6 ? 'ipv6' : 'ipv4');
 }
 
+export interface ForwardedView {
+  /** The Host the client used (and signed): X-Forwarded-Host behind a trusted proxy, else Host. */
+  readonly host: string;
+  /** The client address to log. */
+  readonly clientAddress: string | undefined;
+}
+
 /**
- * Applies X-Forwarded-Host to req.headers.host when the peer is trusted, and returns the
- * client address to log.
+ * The request's host and client address, taking X-Forwarded-* into account only when the
+ * peer is trusted. The request itself is not changed: callers use `host` for both
+ * addressing and signature verification, so the two can never disagree.
  */
-export function resolveForwarded(req: IncomingMessage, trusted: BlockList | undefined): string | undefined {
+export function resolveForwarded(req: IncomingMessage, trusted: BlockList | undefined): ForwardedView {
   const peer = req.socket.remoteAddress;
-  if (trusted === undefined || !isTrusted(trusted, peer)) return peer;
+  const host = req.headers.host ?? '';
+  if (trusted === undefined || !isTrusted(trusted, peer)) return { host, clientAddress: peer };
   const forwardedHost = req.headers['x-forwarded-host'];
-  if (typeof forwardedHost === 'string' && forwardedHost !== '') req.headers.host = forwardedHost.split(',')[0]?.trim() ?? forwardedHost;
+  const effectiveHost = typeof forwardedHost === 'string' && forwardedHost !== '' ? (forwardedHost.split(',')[0]?.trim() ?? host) : host;
   const chain = req.headers['x-forwarded-for'];
-  if (typeof chain !== 'string') return peer;
-  const hops = chain.split(',').map((h) => h.trim()).filter((h) => h !== '');
+  if (typeof chain !== 'string') return { host: effectiveHost, clientAddress: peer };
+  const hops = chain
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i];
-    if (hop !== undefined && !isTrusted(trusted, hop)) return hop;
+    if (hop !== undefined && !isTrusted(trusted, hop)) return { host: effectiveHost, clientAddress: hop };
   }
-  return hops[0] ?? peer;
+  return { host: effectiveHost, clientAddress: hops[0] ?? peer };
 }

@@ -33,6 +33,11 @@ const DROP = new Set([
   'forwarded',
   'x-real-ip',
   'origin',
+  // Method overrides: an upstream or front end that honours them would run another operation
+  // than the one classified and authorised.
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
 ]);
 
 export function buildForwardHeaders(headers: IncomingHttpHeaders, payload: PayloadMode): Record<string, string> {

@@ -9,6 +9,7 @@ import { pipeline, type Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { createRequestId } from '../core/request-id.js';
+import { uriEncode } from '../core/uri-encode.js';
 import { bytesOut } from '../core/response-bytes.js';
 import { parseAddressing } from '../s3/addressing.js';
 import { classifyOperation, type ClassifiedOperation } from '../s3/classify-operation.js';
@@ -17,7 +18,7 @@ import { evaluateRequest } from '../policy/evaluate-access.js';
 import { verifyRequest } from '../sigv4/verify-request.js';
 import { createPayloadVerifier } from '../sigv4/payload-verifier.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
-import type { PayloadMode, VerifiedRequest } from '../sigv4/signable-request.js';
+import type { PayloadMode, SignableRequest, VerifiedRequest } from '../sigv4/signable-request.js';
 import { buildUpstreamRequest, EMPTY_SHA256 } from '../upstream/resign-request.js';
 import { forwardRequest } from '../upstream/forward-request.js';
 import { buildForwardHeaders } from './forward-headers.js';
@@ -28,6 +29,7 @@ import { answerCreateBucketProbe } from './create-bucket.js';
 import { parseQuery, isAuthQueryParam, type QueryPair } from './query.js';
 import { answerPreflight, corsHeaders } from './cors.js';
 import { resolveForwarded } from './client-address.js';
+import { assertSigV2CoversQuery } from './sigv2-coverage.js';
 import type { ProxyRuntime, RuntimeRef } from './proxy-runtime.js';
 
 export interface S3RequestContext {
@@ -102,19 +104,20 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
   try {
     const runtime = ctx.runtime.current;
     const { settings } = runtime;
-    event.clientAddress = resolveForwarded(req, settings.trustedProxies);
+    const forwarded = resolveForwarded(req, settings.trustedProxies);
+    event.clientAddress = forwarded.clientAddress;
     if (method === 'OPTIONS') {
       event.operation = 'PreflightRequest';
       answerPreflight(req, res, responseHeaders);
       return;
     }
-    const address = parseAddressing({ host: req.headers.host ?? '', rawPath, virtualHostDomains: settings.virtualHostDomains });
+    const address = parseAddressing({ host: forwarded.host, rawPath, virtualHostDomains: settings.virtualHostDomains });
     event.bucket = address.bucket;
     event.key = address.key;
 
     const nowMs = ctx.clock();
     const verified = verifyRequest(
-      { method, rawPath, rawQuery, headers: signableHeaders(req), virtualHostBucket: address.style === 'virtual-host' ? address.bucket : undefined },
+      { method, rawPath, rawQuery, headers: signableHeaders(req, forwarded.host), virtualHostBucket: address.style === 'virtual-host' ? address.bucket : undefined },
       { credentials: runtime.credentials, nowMs, allowedRegions: settings.regions, signingKeys: ctx.signingKeys, maxSkewMs: settings.maxSkewMs },
     );
     const credential = verified.credential;
@@ -125,6 +128,7 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     event.principal = credential.principalName;
 
     const query = parseQuery(rawQuery);
+    if (verified.authKind === 'header-v2' || verified.authKind === 'presigned-v2') assertSigV2CoversQuery(query);
     const op = classifyOperation({ method, bucket: address.bucket, key: address.key, query: queryMap(query), headers: req.headers });
     if (op === undefined) {
       throw new S3Error('NotImplemented', `s3gate does not support ${method} on this resource; the request was not forwarded.`);
@@ -180,10 +184,12 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
  * request repeats a header are the distinct values handed to the verifier (the common case
  * costs one key count).
  */
-function signableHeaders(req: IncomingMessage): IncomingMessage['headers'] | IncomingMessage['headersDistinct'] {
+function signableHeaders(req: IncomingMessage, host: string): SignableRequest['headers'] {
   let names = 0;
   for (const _ in req.headers) names++;
-  return names * 2 === req.rawHeaders.length ? req.headers : req.headersDistinct;
+  const headers = names * 2 === req.rawHeaders.length ? req.headers : req.headersDistinct;
+  // The host verified must be the host addressed (X-Forwarded-Host behind a trusted proxy).
+  return headers.host === host || (Array.isArray(headers.host) && headers.host[0] === host) ? headers : { ...headers, host };
 }
 
 function hasRequestBody(req: IncomingMessage): boolean {
@@ -201,9 +207,31 @@ function queryMap(query: readonly QueryPair[]): Record<string, string | string[]
   return map;
 }
 
-/** Query parameters that go upstream: the client's auth parameters and SDK noise stay here. */
+/**
+ * Query parameters that go upstream: the client's auth parameters and SDK noise stay here,
+ * and x-amz-* parameters (a presigned URL's way of carrying headers) travel as headers, where
+ * the checks below apply to them like to any header.
+ */
 export function forwardedQuery(query: readonly QueryPair[]): QueryPair[] {
-  return query.filter(([name]) => !isAuthQueryParam(name) && name !== 'x-id');
+  return query.filter(([name]) => !isAuthQueryParam(name) && name !== 'x-id' && !name.toLowerCase().startsWith('x-amz-'));
+}
+
+/**
+ * The upstream headers for an authorised operation: x-amz-* query parameters become headers,
+ * and the copy source is rebuilt from the bucket/key/versionId the policy checked, so the
+ * upstream cannot read a different source than the one authorised.
+ */
+function applyCheckedHeaders(headers: Record<string, string>, query: readonly QueryPair[], op: ClassifiedOperation): void {
+  for (const [name, value] of query) {
+    const lower = name.toLowerCase();
+    if (lower.startsWith('x-amz-') && !isAuthQueryParam(lower) && headers[lower] === undefined) headers[lower] = value;
+  }
+  if (op.copySource !== undefined) {
+    const { bucket, key, versionId } = op.copySource;
+    headers['x-amz-copy-source'] = `/${bucket}/${uriEncode(key, false)}${versionId === undefined ? '' : `?versionId=${uriEncode(versionId, true)}`}`;
+  } else {
+    delete headers['x-amz-copy-source'];
+  }
 }
 
 /** The number of decoded body bytes the upstream will receive (0 when there is no body). */
@@ -230,6 +258,7 @@ async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promi
   const payload = verified.payload;
   const contentLength = upstreamContentLength(req, payload);
   const headers = buildForwardHeaders(req.headers, payload);
+  applyCheckedHeaders(headers, call.query, op);
   let body: Readable | undefined;
   if (contentLength > 0) {
     // Streams through the verifier, which holds back the tail until the body has verified.

@@ -129,7 +129,11 @@ export function classifyOperation(input: ClassifyInput): ClassifiedOperation | u
     } else if (name === VERSION_ID) {
       hasVersionId = true;
     } else if (isAmzParam(name)) {
-      (amzParams ??= new Map()).set(name.toLowerCase(), value);
+      const lower = name.toLowerCase();
+      // The same x-amz-* header given twice (header and query) is ambiguous: refuse it rather
+      // than check one copy while the upstream might act on the other.
+      if (input.headers[lower] !== undefined || amzParams?.has(lower) === true) return undefined;
+      (amzParams ??= new Map()).set(lower, value);
     } else if (!KNOWN_PARAMS.has(name)) {
       return undefined;
     }
@@ -250,6 +254,9 @@ function deriveAdditionalActions(
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html#API_CopyObject_RequestSyntax
  * Throws S3Error InvalidArgument when malformed (access-point ARNs are not supported).
  */
+/** Bucket names S3 accepts, legacy ones included (upper case, underscores): never ':' or '/'. */
+const COPY_SOURCE_BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/;
+
 export function parseCopySource(value: string): CopySource {
   let text = value.trim();
   if (text.startsWith('arn:')) throw invalidCopySource('access point ARNs are not supported');
@@ -268,6 +275,7 @@ export function parseCopySource(value: string): CopySource {
   if (slash <= 0 || slash === decoded.length - 1) throw invalidCopySource('expected bucket/key');
   const bucket = decoded.slice(0, slash);
   const key = decoded.slice(slash + 1);
+  if (!COPY_SOURCE_BUCKET.test(bucket)) throw invalidCopySource('the source bucket is not a valid bucket name');
   return versionId === undefined ? { bucket, key } : { bucket, key, versionId };
 }
 
