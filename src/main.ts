@@ -71,6 +71,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const app = createApp({
     tls: tls === undefined ? undefined : { certFile: tls.certPath, keyFile: tls.keyPath },
     maxHeaderBytes: options.config.server.limits.maxHeaderBytes,
+    requestTimeoutMs: options.config.server.limits.requestTimeoutMs,
+    clientIdleTimeoutMs: options.config.server.limits.clientIdleTimeoutMs,
     s3: { runtime, log, clock: options.clock ?? systemClock, signingKeys: new SigningKeyCache(), onComplete: options.onRequestComplete },
   });
 

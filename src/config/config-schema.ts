@@ -60,6 +60,8 @@ export interface LimitsConfig {
   readonly maxHeaderBytes: number;
   /** 0 = no overall request timeout (streaming bodies can take long). */
   readonly requestTimeoutMs: number;
+  /** Longest silence on a client connection (headers or body) before it is closed. */
+  readonly clientIdleTimeoutMs: number;
   readonly upstreamConnectTimeoutMs: number;
   readonly upstreamHeadersTimeoutMs: number;
   readonly upstreamBodyTimeoutMs: number;
@@ -115,6 +117,7 @@ export const DEFAULT_LIMITS: LimitsConfig = {
   maxChunkSizeBytes: 16 * 1024 * 1024,
   maxHeaderBytes: 16 * 1024,
   requestTimeoutMs: 0,
+  clientIdleTimeoutMs: 120_000,
   upstreamConnectTimeoutMs: 5_000,
   upstreamHeadersTimeoutMs: 30_000,
   upstreamBodyTimeoutMs: 300_000,
@@ -287,6 +290,7 @@ const limitsSchema = z.strictObject({
   max_chunk_size_bytes: positiveInt('max_chunk_size_bytes').default(DEFAULT_LIMITS.maxChunkSizeBytes),
   max_header_bytes: positiveInt('max_header_bytes').default(DEFAULT_LIMITS.maxHeaderBytes),
   request_timeout_ms: nonNegativeInt('request_timeout_ms (0 = none)').default(DEFAULT_LIMITS.requestTimeoutMs),
+  client_idle_timeout_ms: positiveInt('client_idle_timeout_ms').default(DEFAULT_LIMITS.clientIdleTimeoutMs),
   upstream_connect_timeout_ms: positiveInt('upstream_connect_timeout_ms').default(
     DEFAULT_LIMITS.upstreamConnectTimeoutMs,
   ),

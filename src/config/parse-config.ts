@@ -279,6 +279,7 @@ function toConfig(file: ConfigFile, env: Env): Config {
         maxChunkSizeBytes: limits.max_chunk_size_bytes,
         maxHeaderBytes: limits.max_header_bytes,
         requestTimeoutMs: limits.request_timeout_ms,
+        clientIdleTimeoutMs: limits.client_idle_timeout_ms,
         upstreamConnectTimeoutMs: limits.upstream_connect_timeout_ms,
         upstreamHeadersTimeoutMs: limits.upstream_headers_timeout_ms,
         upstreamBodyTimeoutMs: limits.upstream_body_timeout_ms,

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createRequestId } from '../core/request-id.js';
 import { S3Error } from '../s3/s3-error.js';
@@ -14,6 +15,9 @@ import { registerS3Routes } from './s3-plugin.js';
 export interface AppOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly maxHeaderBytes: number;
+  /** 0 = none. */
+  readonly requestTimeoutMs: number;
+  readonly clientIdleTimeoutMs: number;
   readonly s3: S3RequestContext;
 }
 
@@ -21,16 +25,18 @@ export function createApp(options: AppOptions): FastifyInstance {
   const https =
     options.tls === undefined
       ? null
-      : { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), maxHeaderSize: options.maxHeaderBytes };
+      : { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 2_000 };
   const app = Fastify({
     logger: false,
-    ...(https === null ? { http: { maxHeaderSize: options.maxHeaderBytes } } : { https }),
+    ...(https === null ? { http: { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 2_000 } } : { https }),
     bodyLimit: Number.MAX_SAFE_INTEGER,
-    requestTimeout: 0,
+    requestTimeout: options.requestTimeoutMs,
+    connectionTimeout: options.clientIdleTimeoutMs,
     keepAliveTimeout: 65_000,
     return503OnClosing: true,
     http2: false,
     routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 65_536 },
+    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => writeClientError(error, socket),
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const requestId = createRequestId();
       const s3Error = new S3Error('InvalidRequest', error.message);
@@ -44,8 +50,30 @@ export function createApp(options: AppOptions): FastifyInstance {
   (app.server as Server).on('checkContinue', (req, res) => {
     (app.server as Server).emit('request', req, res);
   });
-  (app.server as Server).headersTimeout = 60_000;
+  // Node only enforces requestTimeout when headersTimeout does not exceed it.
+  (app.server as Server).headersTimeout = options.requestTimeoutMs > 0 ? Math.min(60_000, options.requestTimeoutMs) : 60_000;
 
   registerS3Routes(app, options.s3);
   return app;
+}
+
+/**
+ * Requests node's HTTP parser refuses (bad framing, duplicate Content-Length, headers too large)
+ * still get an S3-shaped answer before the connection closes.
+ */
+function writeClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const requestId = createRequestId();
+  const s3Error = tooLarge
+    ? new S3Error('RequestHeaderSectionTooLarge')
+    : new S3Error('InvalidRequest', `The request could not be parsed as HTTP/1.1 (${error.code ?? 'bad request'}).`);
+  const body = buildErrorXml({ code: s3Error.code, message: s3Error.message, resource: '', requestId, extra: {} });
+  socket.end(
+    `HTTP/1.1 ${s3Error.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `content-type: application/xml\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-amz-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -29,6 +29,7 @@ export const S3_ERROR_CODES = {
   NoSuchBucket: { status: 404, message: 'The specified bucket does not exist.' },
   NotImplemented: { status: 501, message: 'A header you provided implies functionality that is not implemented.' },
   RequestTimeTooSkewed: { status: 403, message: "The difference between the request time and the server's time is too large." },
+  RequestHeaderSectionTooLarge: { status: 431, message: 'Your request header section exceeds the maximum allowed size.' },
   RequestTimeout: { status: 400, message: 'Your socket connection to the server was not read from or written to within the timeout period.' },
   ServiceUnavailable: { status: 503, message: 'Service is unable to handle request.' },
   SlowDown: { status: 503, message: 'Please reduce your request rate.' },

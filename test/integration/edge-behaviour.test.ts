@@ -236,3 +236,31 @@ describe('repeated headers', () => {
     expect(await response.body.text()).toBe('hello');
   });
 });
+
+describe('requests the HTTP parser refuses', () => {
+  function raw(text: string): Promise<string> {
+    const url = new URL(proxy.url);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.write(text));
+      let out = '';
+      socket.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      socket.on('end', () => resolve(out));
+      socket.on('error', reject);
+    });
+  }
+
+  it('answers a duplicate Content-Length with S3 XML, not a framework JSON error', async () => {
+    const out = await raw(`PUT /edge/x HTTP/1.1\r\nHost: ${host()}\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\na`);
+    expect(out).toMatch(/^HTTP\/1\.1 400/);
+    expect(out).toContain('<Code>InvalidRequest</Code>');
+    expect(out).toMatch(/x-amz-request-id: [0-9A-F]{16}/);
+  });
+
+  it('answers an oversized header section with 431 RequestHeaderSectionTooLarge', async () => {
+    const out = await raw(`GET /edge/x HTTP/1.1\r\nHost: ${host()}\r\nx-amz-meta-big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(out).toMatch(/^HTTP\/1\.1 431/);
+    expect(out).toContain('<Code>RequestHeaderSectionTooLarge</Code>');
+  });
+});

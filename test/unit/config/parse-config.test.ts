@@ -95,6 +95,7 @@ describe('parseConfig: valid files', () => {
           maxChunkSizeBytes: 16777216,
           maxHeaderBytes: 16384,
           requestTimeoutMs: 0,
+          clientIdleTimeoutMs: 120_000,
           upstreamConnectTimeoutMs: 5000,
           upstreamHeadersTimeoutMs: 30000,
           upstreamBodyTimeoutMs: 300000,
