@@ -11,6 +11,7 @@
  *   --profile           afterwards, CPU-profile s3gate's small-GET path (V8 profiler, warm window)
  *   --profile-only      only that profile (no measurements)
  *   --small-only        skip the large-object transfers
+ *   --profile-large     only CPU profiles of bare and s3gate during one large aws-chunked PUT and GET
  *   --log-level LEVEL   s3gate's log level (default info, as deployed; logs go to /dev/null)
  *   --repeats N, --seconds N, --large-mib N   override the defaults (3, 10, 1024)
  *   --json FILE         also write the raw figures as JSON
@@ -295,6 +296,10 @@ async function main(): Promise<void> {
   const targets: Record<PathName, Child> = { direct: upstream, bare, s3gate };
   for (const p of PATHS) await sanityCheck(targets[p]);
   log('sanity checks passed (signed GET, 64 KiB PUT and aws-chunked PUT on every path)');
+  if (flag('--profile-large')) {
+    await profileLarge(upstream, bare, s3gate);
+    return;
+  }
   if (flag('--profile-only')) {
     await stopChild(s3gate);
     await profileSmallGet(upstream, bare);
@@ -471,6 +476,31 @@ async function profileSmallGet(upstream: Child, bare: Child): Promise<void> {
   const names = [...new Set([...s.summary.packages.map((p) => p.name), ...b.summary.packages.map((p) => p.name)])];
   const rows = names.map((n) => ({ n, bu: perReq(b, n), su: perReq(s, n) })).sort((x, y) => y.su - y.bu - (x.su - x.bu));
   for (const r of rows.slice(0, 20)) console.log(`| ${r.n} | ${r.bu.toFixed(1)} | ${r.su.toFixed(1)} | ${(r.su - r.bu).toFixed(1)} |`);
+}
+
+/** bare and s3gate each profiled over one large aws-chunked PUT and one large GET; prints per-package CPU. */
+async function profileLarge(upstream: Child, bare: Child, s3gate: Child): Promise<void> {
+  const dir = join(here, 'profiles');
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  pin(upstream.pid, CLIENT_CPU);
+  for (const target of [bare, s3gate]) {
+    for (const kind of ['put', 'get'] as const) {
+      const file = join(dir, `${target.name}-large-${kind}-${stamp}.cpuprofile`);
+      await ask(target, 'profile-start', 'profiling');
+      const cpu0 = readCpuSeconds(target.pid);
+      const r =
+        kind === 'put'
+          ? await putStreamingObject(target.url, KEY, `/${BUCKET}/large/prof-put`, largeBytes)
+          : await getObject(target.url, KEY, `/${BUCKET}/large/size-${largeBytes}`, largeBytes);
+      const cpu = readCpuSeconds(target.pid) - cpu0;
+      await ask(target, `profile-stop ${file}`, 'profiled');
+      const summary = summarizeProfile(file, 12);
+      log(`profiled ${target.name} ${kind}: ${r.mibPerSecond.toFixed(0)} MiB/s, ${((cpu * 1000) / (largeBytes / 1048576)).toFixed(2)} CPU ms/MiB (profiled)`);
+      console.log(`\n${target.name}, ${largeBytes / 1048576} MiB ${kind.toUpperCase()} (${file}):\n`);
+      console.log(formatProfileSummary(summary).split('\n').slice(0, 30).join('\n'));
+    }
+  }
 }
 
 function ask(child: Child, message: string, answer: string): Promise<void> {
