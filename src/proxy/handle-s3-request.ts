@@ -17,6 +17,7 @@ import { S3Error } from '../s3/s3-error.js';
 import { evaluateRequest } from '../policy/evaluate-access.js';
 import { verifyRequest } from '../sigv4/verify-request.js';
 import { createPayloadVerifier } from '../sigv4/payload-verifier.js';
+import { ChecksumGuard, findHeaderChecksum, type HeaderChecksum } from '../sigv4/checksum-guard.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { PayloadMode, SignableRequest, VerifiedRequest } from '../sigv4/signable-request.js';
 import { buildUpstreamRequest, EMPTY_SHA256 } from '../upstream/resign-request.js';
@@ -259,14 +260,17 @@ async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promi
   const contentLength = upstreamContentLength(req, payload);
   const headers = buildForwardHeaders(req.headers, payload);
   applyCheckedHeaders(headers, call.query, op);
+  // On CompleteMultipartUpload the checksum header describes the whole object, not this body.
+  const checksum = op.operation === 'CompleteMultipartUpload' ? undefined : findHeaderChecksum(headers);
   let body: Readable | undefined;
   if (contentLength > 0) {
-    // Streams through the verifier, which holds back the tail until the body has verified.
-    body = pipeline(req, createPayloadVerifier(payload, { maxChunkSizeBytes }), ignoreError);
-  } else if (payload.kind !== 'unsigned') {
+    // Streams through the verifiers, which hold back the tail until the body has verified.
+    const verifier = createPayloadVerifier(payload, { maxChunkSizeBytes });
+    body = checksum === undefined ? pipeline(req, verifier, ignoreError) : pipeline(req, verifier, new ChecksumGuard(checksum), ignoreError);
+  } else if (payload.kind !== 'unsigned' || checksum !== undefined) {
     // Nothing can be held back of an empty decoded body: verify it completely first (an
     // empty body must still hash right, an empty aws-chunked body still needs its final chunk).
-    await drainVerified(req, payload, maxChunkSizeBytes);
+    await drainVerified(req, payload, maxChunkSizeBytes, checksum);
   }
   if (body !== undefined || req.method === 'PUT' || req.method === 'POST') headers['content-length'] = String(contentLength);
   const backend = runtime.backends.backendFor(op.bucket);
@@ -279,8 +283,9 @@ async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promi
   return { status: result.status, bytesIn: contentLength };
 }
 
-async function drainVerified(req: IncomingMessage, payload: PayloadMode, maxChunkSizeBytes: number): Promise<void> {
-  const verifier = pipeline(req, createPayloadVerifier(payload, { maxChunkSizeBytes }), ignoreError);
+async function drainVerified(req: IncomingMessage, payload: PayloadMode, maxChunkSizeBytes: number, checksum: HeaderChecksum | undefined): Promise<void> {
+  const decoder = createPayloadVerifier(payload, { maxChunkSizeBytes });
+  const verifier = checksum === undefined ? pipeline(req, decoder, ignoreError) : pipeline(req, decoder, new ChecksumGuard(checksum), ignoreError);
   for await (const chunk of verifier) {
     if ((chunk as Buffer).length > 0) throw new S3Error('IncompleteBody', 'The body is longer than its declared length.');
   }

@@ -217,3 +217,29 @@ describe('hex SHA-256 payload', () => {
     expect(await existsUpstream('hashed/empty')).toBe(false);
   });
 });
+
+describe('x-amz-checksum-* header on a plain upload', () => {
+  it.each(['x-amz-checksum-crc32', 'x-amz-checksum-crc32c', 'x-amz-checksum-crc64nvme', 'x-amz-checksum-sha1', 'x-amz-checksum-sha256'] as const)(
+    'stores a body whose %s matches',
+    async (name) => {
+      const payload = randomBytes(70_000);
+      const key = `checksum/ok-${name}`;
+      const s = await signHeaders(key, 'UNSIGNED-PAYLOAD', { [name]: trailerChecksum(name, payload) });
+      expect(await put(key, s.headers, payload)).toEqual({ status: 200, code: undefined });
+      expect((await upstreamBytes(key)).equals(payload)).toBe(true);
+    },
+  );
+
+  it('refuses a body whose checksum header does not match, and commits nothing', async () => {
+    const payload = randomBytes(70_000);
+    const s = await signHeaders('checksum/bad', 'UNSIGNED-PAYLOAD', { 'x-amz-checksum-crc32': trailerChecksum('x-amz-checksum-crc32', Buffer.from('other')) });
+    expect(await put('checksum/bad', s.headers, payload)).toEqual({ status: 400, code: 'BadDigest' });
+    expect(await existsUpstream('checksum/bad')).toBe(false);
+  });
+
+  it('refuses an empty body whose checksum header is not the empty checksum', async () => {
+    const s = await signHeaders('checksum/empty', 'UNSIGNED-PAYLOAD', { 'x-amz-checksum-crc32': trailerChecksum('x-amz-checksum-crc32', Buffer.from('x')) });
+    expect((await put('checksum/empty', s.headers, Buffer.alloc(0))).code).toBe('BadDigest');
+    expect(await existsUpstream('checksum/empty')).toBe(false);
+  });
+});
