@@ -346,7 +346,7 @@ async function main(): Promise<void> {
     await measureLarge(figures, targets, upstream);
   }
   console.log(report(figures));
-  if (jsonOut !== undefined) writeFileSync(jsonOut, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, pinned, quick, seconds, repeats, largeBytes, logLevel, figures }, null, 2)}\n`);
+  if (jsonOut !== undefined) writeFileSync(jsonOut, `${JSON.stringify({ date: new Date().toISOString(), revision: sourceRevision(), node: process.version, cpus: cpus().length, pinned, quick, seconds, repeats, largeBytes, logLevel, figures }, null, 2)}\n`);
 
   if (profile) {
     await stopChild(targets.s3gate);
@@ -393,6 +393,13 @@ async function measureLarge(figures: Record<PathName, Figures>, targets: Record<
     figures[p].rssLargeGet = peakGet;
     if (rssPid !== undefined) figures[p].hwm = readHwm(rssPid);
   }
+}
+
+/** The commit s3gate was built from, with "+dirty" when src/ has uncommitted changes. */
+function sourceRevision(): string {
+  const rev = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: srcRoot, encoding: 'utf8' }).stdout.trim();
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: srcRoot, encoding: 'utf8' }).stdout.trim() !== '';
+  return rev === '' ? 'unknown' : `${rev}${dirty ? '+dirty' : ''}`;
 }
 
 function report(f: Record<PathName, Figures>): string {
