@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './core/clock.js';
-import { createLogger } from './core/logger.js';
+import { createLogger, createRequestLogger } from './core/logger.js';
 import type { Config } from './config/config-schema.js';
 import { watchConfig } from './config/config-watcher.js';
 import { CredentialRegistry } from './credentials/credential-registry.js';
@@ -73,7 +73,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     maxHeaderBytes: options.config.server.limits.maxHeaderBytes,
     requestTimeoutMs: options.config.server.limits.requestTimeoutMs,
     clientIdleTimeoutMs: options.config.server.limits.clientIdleTimeoutMs,
-    s3: { runtime, log, clock: options.clock ?? systemClock, signingKeys: new SigningKeyCache(), onComplete: options.onRequestComplete },
+    s3: { runtime, log, requestLog: createRequestLogger(log), clock: options.clock ?? systemClock, signingKeys: new SigningKeyCache(), onComplete: options.onRequestComplete },
   });
 
   const { host, port } = options.config.server.listen;

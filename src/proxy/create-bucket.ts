@@ -12,7 +12,7 @@ export async function answerCreateBucketProbe(call: S3Call): Promise<never> {
   const bucket = call.op.bucket;
   if (bucket === undefined) throw new S3Error('InvalidBucketName');
   const backend = call.runtime.backends.backendFor(bucket);
-  const request = await buildUpstreamRequest(backend, { method: 'HEAD', bucket, key: undefined, query: [], headers: {}, payloadHash: EMPTY_SHA256 }, call.now);
+  const request = buildUpstreamRequest(backend, { method: 'HEAD', bucket, key: undefined, query: [], headers: {}, payloadHash: EMPTY_SHA256 }, call.now);
   const response = await fetchUpstream(backend, request);
   if (response.status === 200) {
     throw new S3Error('BucketAlreadyOwnedByYou');

@@ -46,7 +46,7 @@ export async function handleDeleteObjects(call: S3Call, maxBodyBytes: number): P
   headers['content-md5'] = createHash('md5').update(upstreamBody).digest('base64');
   headers['content-length'] = String(upstreamBody.length);
   const backend = call.runtime.backends.backendFor(op.bucket);
-  const upstream = await buildUpstreamRequest(
+  const upstream = buildUpstreamRequest(
     backend,
     {
       method: 'POST',

@@ -18,6 +18,7 @@ import { evaluateRequest } from '../policy/evaluate-access.js';
 import { verifyRequest } from '../sigv4/verify-request.js';
 import { createPayloadVerifier } from '../sigv4/payload-verifier.js';
 import { ChecksumGuard, findHeaderChecksum, type HeaderChecksum } from '../sigv4/checksum-guard.js';
+import { computeTrailerChecksum } from '../sigv4/trailer-checksum.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { PayloadMode, SignableRequest, VerifiedRequest } from '../sigv4/signable-request.js';
 import { buildUpstreamRequest, EMPTY_SHA256 } from '../upstream/resign-request.js';
@@ -36,6 +37,11 @@ import type { ProxyRuntime, RuntimeRef } from './proxy-runtime.js';
 export interface S3RequestContext {
   readonly runtime: RuntimeRef;
   readonly log: Logger;
+  /**
+   * The per-request line. It logs only the S3RequestEvent fields (no headers, no secrets), so
+   * it runs without pino's redaction, which costs ~26 µs a line on this machine.
+   */
+  readonly requestLog: Logger;
   readonly clock: Clock;
   readonly signingKeys: SigningKeyCache;
   /** Called once per request when it is finished (audit hooks in here). */
@@ -175,7 +181,7 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     event.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
     event.bytesOut = method === 'HEAD' ? 0 : bytesOut(res);
     if (event.status === 0) event.status = res.statusCode;
-    ctx.log.info(event, 's3 request');
+    ctx.requestLog.info(event, 's3 request');
     ctx.onComplete?.(event);
   }
 }
@@ -267,20 +273,45 @@ async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promi
     // Streams through the verifiers, which hold back the tail until the body has verified.
     const verifier = createPayloadVerifier(payload, { maxChunkSizeBytes });
     body = checksum === undefined ? pipeline(req, verifier, ignoreError) : pipeline(req, verifier, new ChecksumGuard(checksum), ignoreError);
-  } else if (payload.kind !== 'unsigned' || checksum !== undefined) {
+  } else if (hasRequestBody(req)) {
     // Nothing can be held back of an empty decoded body: verify it completely first (an
     // empty body must still hash right, an empty aws-chunked body still needs its final chunk).
     await drainVerified(req, payload, maxChunkSizeBytes, checksum);
+  } else {
+    verifyEmptyBody(payload, checksum);
   }
   if (body !== undefined || req.method === 'PUT' || req.method === 'POST') headers['content-length'] = String(contentLength);
   const backend = runtime.backends.backendFor(op.bucket);
-  const upstream = await buildUpstreamRequest(
+  const upstream = buildUpstreamRequest(
     backend,
     { method: req.method ?? 'GET', bucket: op.bucket, key: op.key, query: forwardedQuery(call.query), headers, payloadHash: upstreamPayloadHash(payload, body !== undefined) },
     call.now,
   );
   const result = await forwardRequest(backend, upstream, body, res, call.responseHeaders);
   return { status: result.status, bytesIn: contentLength };
+}
+
+/** A request without any body (most GETs): its declared payload must describe nothing. */
+function verifyEmptyBody(payload: PayloadMode, checksum: HeaderChecksum | undefined): void {
+  if (payload.kind === 'sha256' && payload.sha256Hex !== EMPTY_SHA256) {
+    throw new S3Error('XAmzContentSHA256Mismatch', undefined, { ClientComputedContentSHA256: payload.sha256Hex, S3ComputedContentSHA256: EMPTY_SHA256 });
+  }
+  if (payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer') {
+    throw new S3Error('IncompleteBody', 'An aws-chunked body needs at least its final chunk.');
+  }
+  if (checksum !== undefined && checksum.expectedBase64 !== emptyChecksum(checksum.name)) {
+    throw new S3Error('BadDigest', 'The checksum you specified did not match the calculated checksum.');
+  }
+}
+
+const EMPTY_CHECKSUMS = new Map<string, string>();
+function emptyChecksum(name: HeaderChecksum['name']): string {
+  let value = EMPTY_CHECKSUMS.get(name);
+  if (value === undefined) {
+    value = computeTrailerChecksum(name, new Uint8Array(0));
+    EMPTY_CHECKSUMS.set(name, value);
+  }
+  return value;
 }
 
 async function drainVerified(req: IncomingMessage, payload: PayloadMode, maxChunkSizeBytes: number, checksum: HeaderChecksum | undefined): Promise<void> {

@@ -23,7 +23,7 @@ export async function answerListBuckets(call: S3Call): Promise<void> {
 
   if (hasGlobScopes(credential.scopes)) {
     for (const backend of call.runtime.backends.all()) {
-      const request = await buildUpstreamRequest(backend, { method: 'GET', bucket: undefined, key: undefined, query: [], headers: {}, payloadHash: EMPTY_SHA256 }, call.now);
+      const request = buildUpstreamRequest(backend, { method: 'GET', bucket: undefined, key: undefined, query: [], headers: {}, payloadHash: EMPTY_SHA256 }, call.now);
       const response = await fetchUpstream(backend, request);
       if (response.status !== 200) throw new S3Error('ServiceUnavailable', `The upstream "${backend.name}" could not list its buckets (HTTP ${response.status}).`);
       const listed = parseListAllMyBucketsXml(response.body.toString('utf8'));

@@ -3,9 +3,8 @@
  * signer used to re-sign every forwarded request.
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
  */
-import { SignatureV4 } from '@smithy/signature-v4';
 import { Pool } from 'undici';
-import { NodeSha256 } from './node-sha256.js';
+import { SigningKeyCache } from '../sigv4/signing-key.js';
 
 export interface BackendSettings {
   readonly name: string;
@@ -27,7 +26,8 @@ export class Backend {
   /** Host header value for path-style requests (includes a non-default port). */
   readonly host: string;
   readonly pool: Pool;
-  readonly signer: SignatureV4;
+  /** Derived admin signing keys, one per day (and region). */
+  readonly signingKeys = new SigningKeyCache(8);
   /** Path prefix of the endpoint URL (usually ''), without trailing slash. */
   readonly basePath: string;
 
@@ -44,14 +44,6 @@ export class Backend {
       connectTimeout: settings.connectTimeoutMs,
       headersTimeout: settings.headersTimeoutMs,
       bodyTimeout: settings.bodyTimeoutMs,
-    });
-    this.signer = new SignatureV4({
-      service: 's3',
-      region: settings.region,
-      credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-      sha256: NodeSha256,
-      uriEscapePath: false,
-      applyChecksum: false,
     });
   }
 

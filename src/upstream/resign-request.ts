@@ -2,9 +2,14 @@
  * Builds the request s3gate sends upstream: canonical S3 path for the bucket/key, the
  * client's query minus its auth parameters, the forwarded headers, all signed with the
  * backend's admin key. The wire path is built with the same encoding the signer uses, so
- * the canonical request the upstream computes matches ours byte for byte.
+ * the canonical request the upstream computes matches ours byte for byte. Header values are
+ * node's latin1 strings and are hashed as the bytes undici sends (sha256HexOfText).
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
  */
+import { getCanonicalHeaders, getCanonicalQuery } from '@smithy/signature-v4';
+import { formatAmzDate } from '../sigv4/amz-date.js';
+import { hmacSha256Hex } from '../sigv4/hmac-sha256.js';
+import { buildCredentialScope, buildStringToSign } from '../sigv4/string-to-sign.js';
 import type { Backend } from './backend.js';
 import { uriEncode } from '../core/uri-encode.js';
 
@@ -32,8 +37,11 @@ export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
 /** Headers the signer leaves out: they may be changed by intermediaries or are not meaningful. */
 const UNSIGNABLE = new Set(['user-agent', 'expect', 'content-length', 'accept-encoding', 'x-amzn-trace-id', 'amz-sdk-invocation-id', 'amz-sdk-request']);
 
-export async function buildUpstreamRequest(backend: Backend, input: UpstreamRequestInput, now: Date): Promise<UpstreamRequest> {
+export function buildUpstreamRequest(backend: Backend, input: UpstreamRequestInput, now: Date): UpstreamRequest {
   const { path, host } = upstreamLocation(backend, input.bucket, input.key);
+  const longDate = formatAmzDate(now.getTime());
+  const shortDate = longDate.slice(0, 8);
+  const headers: Record<string, string> = { ...input.headers, host, 'x-amz-content-sha256': input.payloadHash, 'x-amz-date': longDate };
 
   const query: Record<string, string | string[]> = {};
   for (const [name, value] of input.query) {
@@ -42,13 +50,21 @@ export async function buildUpstreamRequest(backend: Backend, input: UpstreamRequ
     else if (Array.isArray(prev)) prev.push(value);
     else query[name] = [prev, value];
   }
-
-  const headers: Record<string, string> = { ...input.headers, host, 'x-amz-content-sha256': input.payloadHash };
-  const signed = await backend.signer.sign(
-    { method: input.method, protocol: backend.origin.protocol, hostname: host, path, query, headers },
-    { signingDate: now, unsignableHeaders: UNSIGNABLE },
-  );
-  return { method: input.method, path: path + buildQueryString(input.query), headers: signed.headers };
+  // Canonicalisation by @smithy/signature-v4's own helpers; the HMAC chain synchronously with
+  // node:crypto and a cached signing key (see docs/decisions/0007).
+  const smithyRequest = { method: input.method, protocol: backend.origin.protocol, hostname: host, path, query, headers };
+  const canonicalHeaders = getCanonicalHeaders(smithyRequest, UNSIGNABLE);
+  const signedNames = Object.keys(canonicalHeaders).sort();
+  let headerLines = '';
+  for (const name of signedNames) headerLines += `${name}:${canonicalHeaders[name]}\n`;
+  const signedHeaders = signedNames.join(';');
+  const canonicalRequest = `${input.method}\n${path}\n${getCanonicalQuery(smithyRequest)}\n${headerLines}\n${signedHeaders}\n${input.payloadHash}`;
+  const { region, accessKeyId, secretAccessKey } = backend.settings;
+  const scope = buildCredentialScope(shortDate, region, 's3');
+  const signingKey = backend.signingKeys.get(secretAccessKey, shortDate, region, 's3');
+  const signature = hmacSha256Hex(signingKey, buildStringToSign(longDate, scope, canonicalRequest));
+  headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
+  return { method: input.method, path: path + buildQueryString(input.query), headers };
 }
 
 function upstreamLocation(backend: Backend, bucket: string | undefined, key: string | undefined): { path: string; host: string } {
