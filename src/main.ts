@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from './core/clock.js';
-import { createLogger, createRequestLogger } from './core/logger.js';
+import { createLogger, createRequestLogger, flushLogger } from './core/logger.js';
 import type { Config } from './config/config-schema.js';
 import { watchConfig } from './config/config-watcher.js';
 import { CredentialRegistry } from './credentials/credential-registry.js';
@@ -104,6 +104,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       watcher?.close();
       await app.close();
       await Promise.all([...backends.values()].map((b) => b.close()));
+      flushLogger(log);
     },
   };
 }

@@ -25,7 +25,9 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination === undefined ? pino(options) : pino(options, destination as pino.DestinationStream);
+  // stdout is written asynchronously (SonicBoom): a synchronous write per request line costs
+  // a syscall on the request path. Call flushLogger() before exiting.
+  return pino(options, destination === undefined ? pino.destination({ dest: 1, sync: false }) : (destination as pino.DestinationStream));
 }
 
 /**
@@ -35,4 +37,13 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
  */
 export function createRequestLogger(log: Logger): Logger {
   return log.child({}, { redact: { paths: [] } });
+}
+
+/** Writes out what an asynchronous destination still buffers (graceful shutdown). */
+export function flushLogger(log: Logger): void {
+  try {
+    log.flush();
+  } catch {
+    // A destination that cannot flush (already closed) has nothing left to write.
+  }
 }

@@ -36,7 +36,15 @@ export function parseHttpDate(text: string): number | undefined {
   return utcMs(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]));
 }
 
-/** Formats epoch ms as `YYYYMMDDTHHMMSSZ` (milliseconds dropped). */
+let lastSecond = Number.NaN;
+let lastFormatted = '';
+
+/** Formats epoch ms as `YYYYMMDDTHHMMSSZ` (milliseconds dropped); the last second is memoised. */
 export function formatAmzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastFormatted = new Date(second * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+    lastSecond = second;
+  }
+  return lastFormatted;
 }
