@@ -5,7 +5,6 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
  */
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream';
 import { recordBytesOut } from '../core/response-bytes.js';
 import { evaluateDeleteObjects } from '../policy/evaluate-access.js';
 import { S3Error } from '../s3/s3-error.js';
@@ -16,6 +15,7 @@ import { fetchUpstream } from '../upstream/forward-request.js';
 import { buildForwardHeaders } from './forward-headers.js';
 import { forwardedQuery, type S3Call } from './handle-s3-request.js';
 import { sendXml } from './respond.js';
+import { chainBody } from './body-chain.js';
 
 export async function handleDeleteObjects(call: S3Call, maxBodyBytes: number): Promise<{ bytesIn: number }> {
   const { req, verified, op } = call;
@@ -75,7 +75,7 @@ export async function handleDeleteObjects(call: S3Call, maxBodyBytes: number): P
 }
 
 async function readVerifiedBody(call: S3Call, maxBodyBytes: number): Promise<Buffer> {
-  const verifier = pipeline(call.req, createPayloadVerifier(call.verified.payload, {}), () => {});
+  const verifier = chainBody(call.req, [createPayloadVerifier(call.verified.payload, {})]);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of verifier) {

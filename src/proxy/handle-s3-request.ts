@@ -5,7 +5,7 @@
  * Nothing reaches the upstream before the signature and scope checks pass.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { createRequestId } from '../core/request-id.js';
@@ -31,6 +31,7 @@ import { answerCreateBucketProbe } from './create-bucket.js';
 import { parseQuery, isAuthQueryParam, type QueryPair } from './query.js';
 import { answerPreflight, corsHeaders } from './cors.js';
 import { resolveForwarded } from './client-address.js';
+import { chainBody } from './body-chain.js';
 import { assertSigV2CoversQuery } from './sigv2-coverage.js';
 import type { ProxyRuntime, RuntimeRef } from './proxy-runtime.js';
 
@@ -106,7 +107,6 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     clientAddress: undefined,
     forwarded: false,
   };
-  let bodyConsumed = !hasRequestBody(req);
 
   try {
     const runtime = ctx.runtime.current;
@@ -161,7 +161,6 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
 
     event.forwarded = true;
     if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
-    bodyConsumed = true;
     if (op.operation === 'DeleteObjects') {
       const result = await handleDeleteObjects(call, settings.maxDeleteObjectsBodyBytes);
       event.bytesIn = result.bytesIn;
@@ -176,7 +175,9 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     if (error.code === 'InternalError') ctx.log.error({ err, requestId }, 'internal error on the S3 path');
     event.errorCode = error.code;
     event.status = res.headersSent ? res.statusCode : error.status;
-    sendS3Error(res, error, { method, resource: rawPath, requestId, headers: responseHeaders, closeConnection: !bodyConsumed });
+    // A body left unread (denied upload, failed verification) is not drained: the connection
+    // closes after the error instead.
+    sendS3Error(res, error, { method, resource: rawPath, requestId, headers: responseHeaders, closeConnection: !req.complete });
   } finally {
     event.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
     event.bytesOut = method === 'HEAD' ? 0 : bytesOut(res);
@@ -272,7 +273,7 @@ async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promi
   if (contentLength > 0) {
     // Streams through the verifiers, which hold back the tail until the body has verified.
     const verifier = createPayloadVerifier(payload, { maxChunkSizeBytes });
-    body = checksum === undefined ? pipeline(req, verifier, ignoreError) : pipeline(req, verifier, new ChecksumGuard(checksum), ignoreError);
+    body = chainBody(req, checksum === undefined ? [verifier] : [verifier, new ChecksumGuard(checksum)]);
   } else if (hasRequestBody(req)) {
     // Nothing can be held back of an empty decoded body: verify it completely first (an
     // empty body must still hash right, an empty aws-chunked body still needs its final chunk).
@@ -316,11 +317,8 @@ function emptyChecksum(name: HeaderChecksum['name']): string {
 
 async function drainVerified(req: IncomingMessage, payload: PayloadMode, maxChunkSizeBytes: number, checksum: HeaderChecksum | undefined): Promise<void> {
   const decoder = createPayloadVerifier(payload, { maxChunkSizeBytes });
-  const verifier = checksum === undefined ? pipeline(req, decoder, ignoreError) : pipeline(req, decoder, new ChecksumGuard(checksum), ignoreError);
+  const verifier = chainBody(req, checksum === undefined ? [decoder] : [decoder, new ChecksumGuard(checksum)]);
   for await (const chunk of verifier) {
     if ((chunk as Buffer).length > 0) throw new S3Error('IncompleteBody', 'The body is longer than its declared length.');
   }
 }
-
-/** pipeline() reports errors through the last stream too; the consumer handles them there. */
-function ignoreError(): void {}

@@ -1,0 +1,26 @@
+/**
+ * Connects the request body to its verifiers. Like stream.pipeline() for errors — a failure
+ * anywhere (the client aborting, a verifier rejecting) destroys every later stage, so undici
+ * aborts the upstream request and the held-back tail is never sent — but without pipeline()'s
+ * per-call AbortController, whose abort builds a DOMException with a stack trace on every
+ * finished request (measured at 40–50 µs a request on this machine).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Readable, Transform } from 'node:stream';
+import { S3Error } from '../s3/s3-error.js';
+
+export function chainBody(req: IncomingMessage, stages: readonly Transform[]): Readable {
+  let previous: Readable = req;
+  for (const stage of stages) {
+    const upstreamOfStage = previous;
+    upstreamOfStage.on('error', (err) => stage.destroy(err));
+    upstreamOfStage.pipe(stage);
+    previous = stage;
+  }
+  const last = previous;
+  // A client that goes away mid-body: 'close' before the body completed.
+  req.once('close', () => {
+    if (!req.complete && !last.destroyed) last.destroy(new S3Error('IncompleteBody', 'The client closed the connection before the body was complete.'));
+  });
+  return last;
+}
