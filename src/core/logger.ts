@@ -18,16 +18,42 @@ export const REDACT_PATHS = [
   '*.token',
 ];
 
+let lastMs = -1;
+let lastTime = '';
+
+/** pino timestamp: ISO 8601, formatted once per millisecond however many lines share it. */
+function isoTimeMemo(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
+}
+
+/** How long a log line may wait in the stdout buffer before it is written out anyway. */
+const LOG_FLUSH_INTERVAL_MS = 500;
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   const options: LoggerOptions = {
     level,
     base: { service: 's3gate' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeMemo,
   };
-  // stdout is written asynchronously (SonicBoom): a synchronous write per request line costs
-  // a syscall on the request path. Call flushLogger() before exiting.
-  return pino(options, destination === undefined ? pino.destination({ dest: 1, sync: false }) : (destination as pino.DestinationStream));
+  if (destination !== undefined) return pino(options, destination as pino.DestinationStream);
+  // stdout is written asynchronously and in batches of ≥ 4 KiB (SonicBoom): one write per
+  // request line would cost a syscall on the request path. A timer writes out what waits
+  // longer than LOG_FLUSH_INTERVAL_MS; flushLogger() at shutdown writes the rest.
+  const stdout = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  setInterval(() => {
+    try {
+      stdout.flush();
+    } catch {
+      // Not writable (yet, or any more): the next tick or flushLogger() writes it out.
+    }
+  }, LOG_FLUSH_INTERVAL_MS).unref();
+  return pino(options, stdout);
 }
 
 /**
