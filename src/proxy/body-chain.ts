@@ -8,6 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
 import { S3Error } from '../s3/s3-error.js';
+import type { BodyCheck } from '../sigv4/body-check.js';
 
 export function chainBody(req: IncomingMessage, stages: readonly Transform[]): Readable {
   let previous: Readable = req;
@@ -23,4 +24,23 @@ export function chainBody(req: IncomingMessage, stages: readonly Transform[]): R
     if (!req.complete && !last.destroyed) last.destroy(new S3Error('IncompleteBody', 'The client closed the connection before the body was complete.'));
   });
   return last;
+}
+
+/**
+ * The request body as an async iterable for undici, with byte-preserving checks run inline:
+ * every piece is fed to the checks, the last piece is held back until all of them pass, and a
+ * failure throws (undici then aborts the upstream request, so it never completes). The request
+ * stream is not destroyed when iteration stops early, so the client still gets the S3 error.
+ */
+export async function* checkedBody(req: IncomingMessage, checks: readonly BodyCheck[]): AsyncGenerator<Buffer> {
+  let held: Buffer | undefined;
+  for await (const piece of req.iterator({ destroyOnReturn: false })) {
+    const chunk = piece as Buffer;
+    for (const check of checks) check.update(chunk);
+    if (held !== undefined) yield held;
+    held = chunk;
+  }
+  if (!req.complete) throw new S3Error('IncompleteBody', 'The client closed the connection before the body was complete.');
+  for (const check of checks) check.verify();
+  if (held !== undefined) yield held;
 }

@@ -19,6 +19,7 @@ import { verifyRequest } from '../sigv4/verify-request.js';
 import { createPayloadVerifier } from '../sigv4/payload-verifier.js';
 import { ChecksumGuard, findHeaderChecksum, type HeaderChecksum } from '../sigv4/checksum-guard.js';
 import { computeTrailerChecksum } from '../sigv4/trailer-checksum.js';
+import { checksumBodyCheck, sha256BodyCheck } from '../sigv4/body-check.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { PayloadMode, SignableRequest, VerifiedRequest } from '../sigv4/signable-request.js';
 import { buildUpstreamRequest, EMPTY_SHA256 } from '../upstream/resign-request.js';
@@ -31,7 +32,7 @@ import { answerCreateBucketProbe } from './create-bucket.js';
 import { parseQuery, isAuthQueryParam, type QueryPair } from './query.js';
 import { answerPreflight, corsHeaders } from './cors.js';
 import { resolveForwarded } from './client-address.js';
-import { chainBody } from './body-chain.js';
+import { chainBody, checkedBody } from './body-chain.js';
 import { assertSigV2CoversQuery } from './sigv2-coverage.js';
 import type { ProxyRuntime, RuntimeRef } from './proxy-runtime.js';
 
@@ -269,11 +270,19 @@ async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promi
   applyCheckedHeaders(headers, call.query, op);
   // On CompleteMultipartUpload the checksum header describes the whole object, not this body.
   const checksum = op.operation === 'CompleteMultipartUpload' ? undefined : findHeaderChecksum(headers);
-  let body: Readable | undefined;
+  let body: Readable | AsyncIterable<Buffer> | undefined;
   if (contentLength > 0) {
-    // Streams through the verifiers, which hold back the tail until the body has verified.
-    const verifier = createPayloadVerifier(payload, { maxChunkSizeBytes });
-    body = chainBody(req, checksum === undefined ? [verifier] : [verifier, new ChecksumGuard(checksum)]);
+    // Every verifier holds back the tail until the body has verified.
+    if (payload.kind === 'unsigned' || payload.kind === 'sha256') {
+      const checks = [];
+      if (payload.kind === 'sha256') checks.push(sha256BodyCheck(payload.sha256Hex));
+      if (checksum !== undefined) checks.push(checksumBodyCheck(checksum));
+      // Nothing to verify (UNSIGNED-PAYLOAD, no checksum): the request itself is the body.
+      body = checks.length === 0 ? req : checkedBody(req, checks);
+    } else {
+      const decoder = createPayloadVerifier(payload, { maxChunkSizeBytes });
+      body = chainBody(req, checksum === undefined ? [decoder] : [decoder, new ChecksumGuard(checksum)]);
+    }
   } else if (hasRequestBody(req)) {
     // Nothing can be held back of an empty decoded body: verify it completely first (an
     // empty body must still hash right, an empty aws-chunked body still needs its final chunk).

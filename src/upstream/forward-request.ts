@@ -25,15 +25,18 @@ export interface ForwardResult {
 export async function forwardRequest(
   backend: Backend,
   request: UpstreamRequest,
-  body: Readable | undefined,
+  body: Readable | AsyncIterable<Buffer> | undefined,
   res: ServerResponse,
   extraResponseHeaders: Record<string, string>,
 ): Promise<ForwardResult> {
   let status = 0;
   let upstreamRequestId: string | undefined;
+  // undici streams async iterables too (Dispatcher docs: body may be an AsyncIterable); its
+  // typings for stream() only list Readable.
+  const requestBody = (body ?? null) as Readable | null;
   try {
     await backend.pool.stream(
-      { path: request.path, method: request.method as 'GET', headers: request.headers, body: body ?? null },
+      { path: request.path, method: request.method as 'GET', headers: request.headers, body: requestBody },
       ({ statusCode, headers }) => {
         status = statusCode;
         const out: Record<string, string | string[]> = {};
@@ -58,7 +61,7 @@ export async function forwardRequest(
 }
 
 /** Maps a failure while talking to the upstream to the error the client should see. */
-export function toUpstreamError(err: unknown, body?: Readable): unknown {
+export function toUpstreamError(err: unknown, body?: Readable | AsyncIterable<Buffer>): unknown {
   // A body verifier that failed (bad chunk signature, hash mismatch) aborts the upstream
   // request: report the verifier's error, not the abort.
   const bodyError = (body as { errored?: unknown } | undefined)?.errored;

@@ -119,7 +119,7 @@ function describeOver(scheme: 'http' | 'https'): void {
       const tree = join(work, 'tree');
       const files = ['a/one.txt', 'a/b/two.txt', 'c.bin', 'with space/x+y.txt'];
       const made = files.map((name, i) => ({ name, ...randomFile(tree, name, 1000 + i * 4097) }));
-      const first = await awsOk(FULL, ['s3', 'sync', tree, `s3://alpha/${base}tree/`]);
+      const first = await awsOk(FULL, ['s3', 'sync', '--no-progress', tree, `s3://alpha/${base}tree/`]);
       expect(first.stdout.match(/^upload:/gm)?.length).toBe(files.length);
       expect(await upstreamKeys(moto, 'alpha', `${base}tree/`)).toEqual(files.map((f) => `${base}tree/${f}`).sort());
       for (const f of made) {
@@ -127,7 +127,7 @@ function describeOver(scheme: 'http' | 'https'): void {
         expect(stored?.equals(f.bytes), f.name).toBe(true);
       }
       // The second sync lists the prefix through the proxy and compares sizes and times.
-      const second = await awsOk(FULL, ['s3', 'sync', tree, `s3://alpha/${base}tree/`]);
+      const second = await awsOk(FULL, ['s3', 'sync', '--no-progress', tree, `s3://alpha/${base}tree/`]);
       expect(second.stdout.trim()).toBe('');
     });
 
@@ -136,7 +136,7 @@ function describeOver(scheme: 'http' | 'https'): void {
       for (const k of ['r/1', 'r/2', 'r/deep/3']) await moto.admin.send(new PutObjectCommand({ Bucket: 'alpha', Key: `${base}rm/${k}`, Body: k }));
       await awsOk(FULL, ['s3', 'rm', `s3://alpha/${base}rm/single.txt`]);
       expect(await upstreamExists(moto, 'alpha', `${base}rm/single.txt`)).toBe(false);
-      const result = await awsOk(FULL, ['s3', 'rm', '--recursive', `s3://alpha/${base}rm/r/`]);
+      const result = await awsOk(FULL, ['s3', 'rm', '--no-progress', '--recursive', `s3://alpha/${base}rm/r/`]);
       expect(result.stdout.match(/^delete:/gm)?.length).toBe(3);
       expect(await upstreamKeys(moto, 'alpha', `${base}rm/`)).toEqual([]);
     });
