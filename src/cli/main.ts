@@ -9,7 +9,6 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { startServer } from '../main.js';
-import { startDemo } from './demo-upstream.js';
 
 const HELP: Record<string, string> = {
   main: `s3gate — an S3 credential gateway
@@ -64,6 +63,9 @@ async function serve(args: string[]): Promise<void> {
     return;
   }
   const listen = flag(args, '--listen') ?? '127.0.0.1:8090';
+  // Loaded only in demo mode: the embedded s3rver (and koa under it) costs memory a real
+  // deployment does not need.
+  const { startDemo } = await import('./demo-upstream.js');
   const demo = await startDemo(resolve('.s3gate'), listen);
   const server = await startServer({ config: demo.config });
   process.stderr.write(
