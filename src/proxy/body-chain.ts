@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable, Transform } from 'node:stream';
-import { S3Error } from '../s3/s3-error.js';
+import { S3Error, isS3Error } from '../s3/s3-error.js';
 import type { BodyCheck } from '../sigv4/body-check.js';
 
 export function chainBody(req: IncomingMessage, stages: readonly Transform[]): Readable {
@@ -34,11 +34,18 @@ export function chainBody(req: IncomingMessage, stages: readonly Transform[]): R
  */
 export async function* checkedBody(req: IncomingMessage, checks: readonly BodyCheck[]): AsyncGenerator<Buffer> {
   let held: Buffer | undefined;
-  for await (const piece of req.iterator({ destroyOnReturn: false })) {
-    const chunk = piece as Buffer;
-    for (const check of checks) check.update(chunk);
-    if (held !== undefined) yield held;
-    held = chunk;
+  try {
+    for await (const piece of req.iterator({ destroyOnReturn: false })) {
+      const chunk = piece as Buffer;
+      for (const check of checks) check.update(chunk);
+      if (held !== undefined) yield held;
+      held = chunk;
+    }
+  } catch (err) {
+    // The client went away mid-body (node reports ECONNRESET "aborted"): say so, rather than
+    // let it pass for an upstream failure.
+    if (!isS3Error(err) && !req.complete) throw new S3Error('IncompleteBody', 'The client closed the connection before the body was complete.');
+    throw err;
   }
   if (!req.complete) throw new S3Error('IncompleteBody', 'The client closed the connection before the body was complete.');
   for (const check of checks) check.verify();

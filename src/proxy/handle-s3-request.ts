@@ -297,7 +297,7 @@ async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promi
     { method: req.method ?? 'GET', bucket: op.bucket, key: op.key, query: forwardedQuery(call.query), headers, payloadHash: upstreamPayloadHash(payload, body !== undefined) },
     call.now,
   );
-  const result = await forwardRequest(backend, upstream, body, res, call.responseHeaders);
+  const result = await forwardRequest(backend, upstream, body, res, call.responseHeaders, () => !req.complete);
   return { status: result.status, bytesIn: contentLength };
 }
 

@@ -28,6 +28,8 @@ export async function forwardRequest(
   body: Readable | AsyncIterable<Buffer> | undefined,
   res: ServerResponse,
   extraResponseHeaders: Record<string, string>,
+  /** True when the client's body is still unread as the answer starts (the upstream answered early). */
+  bodyUnread: () => boolean = () => false,
 ): Promise<ForwardResult> {
   let status = 0;
   let upstreamRequestId: string | undefined;
@@ -49,6 +51,12 @@ export async function forwardRequest(
         }
         if (upstreamRequestId !== undefined) out['x-s3gate-upstream-request-id'] = upstreamRequestId;
         Object.assign(out, extraResponseHeaders);
+        if (bodyUnread()) {
+          // The rest of the client's body will never be read: close after this answer rather
+          // than leave the connection waiting on it.
+          out.connection = 'close';
+          res.shouldKeepAlive = false;
+        }
         recordBytesOut(res, headers['content-length']);
         res.writeHead(statusCode, out);
         return res;
