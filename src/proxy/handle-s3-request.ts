@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import { createRequestId } from '../core/request-id.js';
-import { uriEncode } from '../core/uri-encode.js';
+import { uriEncode } from '../sigv4/uri-encode.js';
 import { bytesOut } from '../core/response-bytes.js';
 import { parseAddressing } from '../s3/addressing.js';
 import { classifyOperation, type ClassifiedOperation } from '../s3/classify-operation.js';
@@ -237,7 +237,7 @@ function applyCheckedHeaders(headers: Record<string, string>, query: readonly Qu
   }
   if (op.copySource !== undefined) {
     const { bucket, key, versionId } = op.copySource;
-    headers['x-amz-copy-source'] = `/${bucket}/${uriEncode(key, false)}${versionId === undefined ? '' : `?versionId=${uriEncode(versionId, true)}`}`;
+    headers['x-amz-copy-source'] = `/${bucket}/${uriEncode(key, true)}${versionId === undefined ? '' : `?versionId=${uriEncode(versionId)}`}`;
   } else {
     delete headers['x-amz-copy-source'];
   }

@@ -11,7 +11,7 @@ import { formatAmzDate } from '../sigv4/amz-date.js';
 import { hmacSha256Hex } from '../sigv4/hmac-sha256.js';
 import { buildCredentialScope, buildStringToSign } from '../sigv4/string-to-sign.js';
 import type { Backend } from './backend.js';
-import { uriEncode } from '../core/uri-encode.js';
+import { uriEncode } from '../sigv4/uri-encode.js';
 
 export interface UpstreamRequestInput {
   readonly method: string;
@@ -32,7 +32,8 @@ export interface UpstreamRequest {
   readonly headers: Record<string, string>;
 }
 
-export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+/** x-amz-content-sha256 of an empty body. */
+export { EMPTY_SHA256_HEX as EMPTY_SHA256 } from '../sigv4/string-to-sign.js';
 
 /** Headers the signer leaves out: they may be changed by intermediaries or are not meaningful. */
 const UNSIGNABLE = new Set(['user-agent', 'expect', 'content-length', 'accept-encoding', 'x-amzn-trace-id', 'amz-sdk-invocation-id', 'amz-sdk-request']);
@@ -68,10 +69,10 @@ export function buildUpstreamRequest(backend: Backend, input: UpstreamRequestInp
 }
 
 function upstreamLocation(backend: Backend, bucket: string | undefined, key: string | undefined): { path: string; host: string } {
-  const encodedKey = key === undefined ? '' : uriEncode(key, false);
+  const encodedKey = key === undefined ? '' : uriEncode(key, true);
   if (bucket === undefined) return { path: `${backend.basePath}/`, host: backend.host };
   if (backend.settings.pathStyle) {
-    return { path: `${backend.basePath}/${uriEncode(bucket, false)}${key === undefined ? '' : `/${encodedKey}`}`, host: backend.host };
+    return { path: `${backend.basePath}/${uriEncode(bucket, true)}${key === undefined ? '' : `/${encodedKey}`}`, host: backend.host };
   }
   return { path: `${backend.basePath}/${encodedKey}`, host: `${bucket}.${backend.host}` };
 }
@@ -79,7 +80,7 @@ function upstreamLocation(backend: Backend, bucket: string | undefined, key: str
 /** The query string in the signer's canonical order and encoding (sorted by name, then value). */
 function buildQueryString(query: ReadonlyArray<readonly [string, string]>): string {
   if (query.length === 0) return '';
-  const parts = query.map(([n, v]) => [uriEncode(n, true), uriEncode(v, true)] as const);
+  const parts = query.map(([n, v]) => [uriEncode(n), uriEncode(v)] as const);
   parts.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return `?${parts.map(([n, v]) => `${n}=${v}`).join('&')}`;
 }
