@@ -16,6 +16,7 @@ export function credentialsFromConfig(config: Config): Credential[] {
       principalName: c.principalName,
       enabled: c.enabled,
       expiresAtMs: c.expiresAtMs,
+      createdAtMs: c.createdAtMs,
       scopes: c.allowedScopes,
       source: 'toml',
     }),

@@ -11,6 +11,8 @@ export interface Credential {
   readonly scopes: readonly AccessScope[];
   /** For temporary (STS) credentials: the session token the client must present. */
   readonly sessionToken?: string | undefined;
+  /** Epoch milliseconds the credential was created; shown as the buckets' CreationDate in a synthesized ListBuckets. */
+  readonly createdAtMs?: number | undefined;
   /** Where it came from: 'toml', 'store', 'sts'. */
   readonly source: 'toml' | 'store' | 'sts';
 }

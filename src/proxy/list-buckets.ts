@@ -13,13 +13,14 @@ import { S3Error } from '../s3/s3-error.js';
 import type { S3Call } from './handle-s3-request.js';
 import { sendXml } from './respond.js';
 
-const SYNTHESIZED_CREATION_DATE = new Date(0);
 
 export async function answerListBuckets(call: S3Call): Promise<void> {
   const credential = call.verified.credential;
   if (credential === undefined) throw new S3Error('AccessDenied');
   const buckets = new Map<string, Date | string>();
-  for (const name of visibleBuckets(credential.scopes)) buckets.set(name, SYNTHESIZED_CREATION_DATE);
+  // The upstream is not asked for exact scopes, so their CreationDate is the key's own.
+  const synthesizedDate = new Date(credential.createdAtMs ?? 0);
+  for (const name of visibleBuckets(credential.scopes)) buckets.set(name, synthesizedDate);
 
   if (hasGlobScopes(credential.scopes)) {
     for (const backend of call.runtime.backends.all()) {

@@ -153,6 +153,8 @@ describe('ListBuckets', () => {
     const before = moto.requests.length;
     const result = await proxy.client(WRITER).send(new ListBucketsCommand({}));
     expect(result.Buckets?.map((b) => b.Name)).toEqual(['alpha', 'beta']);
+    // CreationDate of a synthesized entry is the key's created_at (credentialToml: 2025-01-01).
+    expect(result.Buckets?.[0]?.CreationDate?.toISOString()).toBe('2025-01-01T00:00:00.000Z');
     expect(moto.requests.length).toBe(before);
   });
 
