@@ -18,7 +18,6 @@ import { evaluateRequest } from '../policy/evaluate-access.js';
 import { verifyRequest } from '../sigv4/verify-request.js';
 import { createPayloadVerifier } from '../sigv4/payload-verifier.js';
 import { ChecksumGuard, findHeaderChecksum, type HeaderChecksum } from '../sigv4/checksum-guard.js';
-import { computeTrailerChecksum } from '../sigv4/trailer-checksum.js';
 import { checksumBodyCheck, sha256BodyCheck } from '../sigv4/body-check.js';
 import type { SigningKeyCache } from '../sigv4/signing-key.js';
 import type { PayloadMode, SignableRequest, VerifiedRequest } from '../sigv4/signable-request.js';
@@ -303,25 +302,12 @@ async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promi
 
 /** A request without any body (most GETs): its declared payload must describe nothing. */
 function verifyEmptyBody(payload: PayloadMode, checksum: HeaderChecksum | undefined): void {
-  if (payload.kind === 'sha256' && payload.sha256Hex !== EMPTY_SHA256) {
-    throw new S3Error('XAmzContentSHA256Mismatch', undefined, { ClientComputedContentSHA256: payload.sha256Hex, S3ComputedContentSHA256: EMPTY_SHA256 });
-  }
+  if (payload.kind === 'sha256' && payload.sha256Hex !== EMPTY_SHA256) sha256BodyCheck(payload.sha256Hex).verify();
   if (payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer') {
     throw new S3Error('IncompleteBody', 'An aws-chunked body needs at least its final chunk.');
   }
-  if (checksum !== undefined && checksum.expectedBase64 !== emptyChecksum(checksum.name)) {
-    throw new S3Error('BadDigest', 'The checksum you specified did not match the calculated checksum.');
-  }
-}
-
-const EMPTY_CHECKSUMS = new Map<string, string>();
-function emptyChecksum(name: HeaderChecksum['name']): string {
-  let value = EMPTY_CHECKSUMS.get(name);
-  if (value === undefined) {
-    value = computeTrailerChecksum(name, new Uint8Array(0));
-    EMPTY_CHECKSUMS.set(name, value);
-  }
-  return value;
+  // Nothing fed in: the check compares against the empty body's checksum.
+  if (checksum !== undefined) checksumBodyCheck(checksum).verify();
 }
 
 async function drainVerified(req: IncomingMessage, payload: PayloadMode, maxChunkSizeBytes: number, checksum: HeaderChecksum | undefined): Promise<void> {
