@@ -9,7 +9,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeSha256 } from '../../src/upstream/node-sha256.js';
+import { NodeSha256 } from '../support/node-sha256.js';
 import { deriveSigningKey } from '../../src/sigv4/signing-key.js';
 import { encodeSignedChunks, encodeUnsignedTrailerChunks, trailerChecksum } from '../support/aws-chunked.js';
 import { startMoto, type MotoServer } from '../support/moto.js';

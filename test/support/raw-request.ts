@@ -1,6 +1,6 @@
 /** Signs a raw request with @smithy/signature-v4 (as the SDKs do) for tests that need exact control. */
 import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from '../../src/upstream/node-sha256.js';
+import { NodeSha256 } from './node-sha256.js';
 import type { TestKey } from './proxy.js';
 
 export interface RawRequest {

@@ -7,7 +7,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Backend } from '../../../src/upstream/backend.js';
-import { NodeSha256 } from '../../../src/upstream/node-sha256.js';
+import { NodeSha256 } from '../../support/node-sha256.js';
 import { buildUpstreamRequest, EMPTY_SHA256 } from '../../../src/upstream/resign-request.js';
 import { uriEncode } from '../../../src/sigv4/uri-encode.js';
 

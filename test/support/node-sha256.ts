@@ -2,8 +2,9 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import type { Checksum, SourceData } from '@smithy/types';
 
 /**
- * A node:crypto-backed SHA-256 for @smithy/signature-v4 (2x faster than its default
- * pure-JS hash; see ARCHITECTURE.md performance facts).
+ * A node:crypto-backed SHA-256 for @smithy/signature-v4 in tests (2x faster than its default
+ * pure-JS hash; see ARCHITECTURE.md performance facts). The proxy itself re-signs without
+ * SignatureV4.sign() (docs/decisions/0007).
  */
 export class NodeSha256 implements Checksum {
   private readonly secret: SourceData | undefined;
