@@ -26,6 +26,39 @@ export interface Config {
   readonly buckets: readonly BucketMapping[];
   readonly credentials: readonly CredentialConfig[];
   readonly log: LogConfig;
+  /** undefined = no SQLite store: only proxy.toml credentials, no admin API, no audit table. */
+  readonly store: StoreConfig | undefined;
+  readonly admin: AdminConfig;
+  readonly audit: AuditConfig;
+}
+
+export interface StoreConfig {
+  /** The data directory (made absolute, relative to the config file, by loadConfigFile). */
+  readonly path: string;
+  /** Default `<path>/master.key` (used only when S3GATE_MASTER_KEY is not set). */
+  readonly masterKeyFile: string;
+  /** The previous master key during a rotation (or S3GATE_MASTER_KEY_PREVIOUS). */
+  readonly previousMasterKeyFile: string | undefined;
+}
+
+export interface AdminConfig {
+  /** Serve the admin API (needs [store]). */
+  readonly enabled: boolean;
+  /** The admin API's own listener: the S3 listener keeps every path for buckets (ADR 0008). */
+  readonly listen: ListenAddress;
+  readonly tls: TlsConfig | undefined;
+  readonly tokenTtlSeconds: number;
+  /** Wrong passwords per username and client address before logins are refused for lockoutSeconds. */
+  readonly loginMaxFailures: number;
+  readonly loginLockoutSeconds: number;
+}
+
+export interface AuditConfig {
+  /** Fraction (0..1) of successful reads recorded; writes, deletes, denials and admin actions always are. */
+  readonly readSampleRate: number;
+  /** Rows older than this are deleted; 0 = keep forever. */
+  readonly retentionDays: number;
+  readonly flushIntervalMs: number;
 }
 
 export interface ListenAddress {
@@ -110,6 +143,7 @@ export interface LogConfig {
 }
 
 export const DEFAULT_LISTEN = '127.0.0.1:8090';
+export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:8091';
 export const DEFAULT_BACKEND_NAME = 'default';
 
 export const DEFAULT_LIMITS: LimitsConfig = {
@@ -406,6 +440,28 @@ const logSchema = z.strictObject({
   }),
 });
 
+const storeSchema = z.strictObject({
+  path: z.string().min(1, 'empty path (write the data directory, e.g. "data"; relative paths are relative to this file)'),
+  master_key_file: z.string().min(1, 'empty path (write the key file path, or remove the key for <path>/master.key)').optional(),
+  previous_master_key_file: z.string().min(1, 'empty path (remove the key when no rotation is under way)').optional(),
+});
+
+const adminSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  listen: listenSchema.default(DEFAULT_ADMIN_LISTEN),
+  tls_cert: z.string().min(1, 'empty path (write the PEM certificate path, or remove the key)').optional(),
+  tls_key: z.string().min(1, 'empty path (write the PEM private key path, or remove the key)').optional(),
+  token_ttl_seconds: z.number().int().min(60, 'token_ttl_seconds must be at least 60').max(7 * 86400, 'token_ttl_seconds must be at most 604800 (7 days)').default(3600),
+  login_max_failures: positiveInt('login_max_failures').default(5),
+  login_lockout_seconds: positiveInt('login_lockout_seconds').default(900),
+});
+
+const auditSchema = z.strictObject({
+  read_sample_rate: z.number().min(0, 'read_sample_rate must be between 0 and 1 (0 = no successful reads, 1 = all)').max(1, 'read_sample_rate must be between 0 and 1 (0 = no successful reads, 1 = all)').default(0),
+  retention_days: nonNegativeInt('retention_days (0 = keep forever)').default(90),
+  flush_interval_ms: z.number().int().min(10, 'flush_interval_ms must be at least 10').max(10_000, 'flush_interval_ms must be at most 10000').default(200),
+});
+
 /** The whole file as written. Cross-field rules (uniqueness, references, env) are in parse-config.ts. */
 export const configFileSchema = z.strictObject({
   server: serverSchema.prefault({}),
@@ -413,6 +469,9 @@ export const configFileSchema = z.strictObject({
   buckets: z.array(bucketMappingSchema).default([]),
   credentials: z.array(credentialSchema).default([]),
   log: logSchema.prefault({}),
+  store: storeSchema.optional(),
+  admin: adminSchema.prefault({}),
+  audit: auditSchema.prefault({}),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;

@@ -26,12 +26,22 @@ export async function loadConfigFile(path: string, options: LoadConfigOptions = 
 
 /** Makes the paths in a parsed config absolute, relative to the config file's directory. */
 export function resolveConfigPaths(config: Config, configPath: string): Config {
-  const tls = config.server.tls;
-  if (tls === undefined) return config;
   const base = dirname(resolve(configPath));
+  const tls = config.server.tls;
+  const adminTls = config.admin.tls;
+  const store = config.store;
   return {
     ...config,
-    server: { ...config.server, tls: { certPath: resolve(base, tls.certPath), keyPath: resolve(base, tls.keyPath) } },
+    server: tls === undefined ? config.server : { ...config.server, tls: { certPath: resolve(base, tls.certPath), keyPath: resolve(base, tls.keyPath) } },
+    admin: adminTls === undefined ? config.admin : { ...config.admin, tls: { certPath: resolve(base, adminTls.certPath), keyPath: resolve(base, adminTls.keyPath) } },
+    store:
+      store === undefined
+        ? undefined
+        : {
+            path: resolve(base, store.path),
+            masterKeyFile: resolve(base, store.masterKeyFile),
+            previousMasterKeyFile: store.previousMasterKeyFile === undefined ? undefined : resolve(base, store.previousMasterKeyFile),
+          },
   };
 }
 

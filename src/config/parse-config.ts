@@ -182,6 +182,21 @@ function crossCheck(file: ConfigFile, env: Env): string[] {
     problems.push('server.tls_cert: tls_key is set but tls_cert is not (set both for HTTPS, or neither for plain HTTP)');
   }
 
+  const admin = file.admin;
+  if ((admin.tls_cert === undefined) !== (admin.tls_key === undefined)) {
+    problems.push(
+      `admin.${admin.tls_cert === undefined ? 'tls_cert' : 'tls_key'}: only one of tls_cert and tls_key is set (set both for HTTPS on the admin listener, or neither)`,
+    );
+  }
+  if (admin.enabled === true && file.store === undefined) {
+    problems.push('admin.enabled: the admin API needs the store (add [store] with path = "data", or set enabled = false)');
+  }
+  if (file.store !== undefined && file.admin.listen === file.server.listen && !file.admin.listen.endsWith(':0') && file.admin.enabled !== false) {
+    problems.push(
+      `admin.listen: the admin API needs its own address, not the S3 listener's "${file.server.listen}" (e.g. "127.0.0.1:8091"; see docs/decisions/0008)`,
+    );
+  }
+
   if (file.backends.length === 0) {
     problems.push('backends: no backends (add a [[backends]] table named "default"; see proxy.example.toml)');
   }
@@ -316,6 +331,30 @@ function toConfig(file: ConfigFile, env: Env): Config {
       }),
     ),
     log: { level: toLogLevel(file.log.level) },
+    store:
+      file.store === undefined
+        ? undefined
+        : {
+            path: file.store.path,
+            masterKeyFile: file.store.master_key_file ?? `${file.store.path.replace(/\/+$/, '')}/master.key`,
+            previousMasterKeyFile: file.store.previous_master_key_file,
+          },
+    admin: {
+      enabled: file.admin.enabled ?? file.store !== undefined,
+      listen: parseListenAddress(file.admin.listen) ?? { host: '127.0.0.1', port: 8091 },
+      tls:
+        file.admin.tls_cert !== undefined && file.admin.tls_key !== undefined
+          ? { certPath: file.admin.tls_cert, keyPath: file.admin.tls_key }
+          : undefined,
+      tokenTtlSeconds: file.admin.token_ttl_seconds,
+      loginMaxFailures: file.admin.login_max_failures,
+      loginLockoutSeconds: file.admin.login_lockout_seconds,
+    },
+    audit: {
+      readSampleRate: file.audit.read_sample_rate,
+      retentionDays: file.audit.retention_days,
+      flushIntervalMs: file.audit.flush_interval_ms,
+    },
   };
 }
 

@@ -117,6 +117,16 @@ describe('parseConfig: valid files', () => {
       buckets: [],
       credentials: [],
       log: { level: 'info' },
+      store: undefined,
+      admin: {
+        enabled: false,
+        listen: { host: '127.0.0.1', port: 8091 },
+        tls: undefined,
+        tokenTtlSeconds: 3600,
+        loginMaxFailures: 5,
+        loginLockoutSeconds: 900,
+      },
+      audit: { readSampleRate: 0, retentionDays: 90, flushIntervalMs: 200 },
     });
   });
 
@@ -552,5 +562,44 @@ describe('formatPath', () => {
     [['server', 'odd key'], 'server."odd key"'],
   ])('%j → %s', (path, expected) => {
     expect(formatPath(path)).toBe(expected);
+  });
+});
+
+describe('parseConfig: [store], [admin], [audit]', () => {
+  const base = `
+[[backends]]
+name = "default"
+endpoint = "http://127.0.0.1:9000"
+access_key_id = "minioadmin"
+secret_access_key = "minioadmin"
+`;
+
+  it('enables the admin API by default when a store is configured', () => {
+    const config = parseConfig(`${base}\n[store]\npath = "data"\n`, 'proxy.toml', {});
+    expect(config.store).toEqual({ path: 'data', masterKeyFile: 'data/master.key', previousMasterKeyFile: undefined });
+    expect(config.admin.enabled).toBe(true);
+    expect(config.admin.listen).toEqual({ host: '127.0.0.1', port: 8091 });
+  });
+
+  it('reads audit settings', () => {
+    const config = parseConfig(`${base}\n[audit]\nread_sample_rate = 0.25\nretention_days = 0\n`, 'proxy.toml', {});
+    expect(config.audit).toEqual({ readSampleRate: 0.25, retentionDays: 0, flushIntervalMs: 200 });
+  });
+
+  it.each([
+    ['[audit]\nread_sample_rate = 2', 'proxy.toml: audit.read_sample_rate: read_sample_rate must be between 0 and 1'],
+    ['[admin]\nenabled = true', 'proxy.toml: admin.enabled: the admin API needs the store'],
+    ['[store]\npath = "d"\n[admin]\nlisten = "127.0.0.1:8090"', 'proxy.toml: admin.listen: the admin API needs its own address'],
+    ['[store]\npath = ""', 'proxy.toml: store.path: empty path'],
+    ['[store]\npath = "d"\nmaster_key = "x"', 'proxy.toml: store.master_key: unknown key "master_key" (did you mean "master_key_file"?)'],
+    ['[admin]\ntls_cert = "c.pem"', 'proxy.toml: admin.tls_key: only one of tls_cert and tls_key is set'],
+  ])('refuses %j naming the field', (extra, message) => {
+    let problems: readonly string[] = [];
+    try {
+      parseConfig(`${base}\n${extra}\n`, 'proxy.toml', {});
+    } catch (err) {
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems.some((p) => p.startsWith(message))).toBe(true);
   });
 });
