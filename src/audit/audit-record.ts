@@ -1,0 +1,45 @@
+/**
+ * One row of the audit trail, as the use cases hand it to an AuditSink, and the sink contract.
+ * Columns of the `audit` table (src/db/migrations.ts) in camelCase; `detail` is stored as JSON.
+ * Actions are named `s3.proxy.<Operation>` (S3 requests, e.g. `s3.proxy.PutObject`) and
+ * `admin.<thing>.<verb>` (admin actions, e.g. `admin.credential.create`).
+ * Never put secrets, signatures or session tokens in a record: the trail is readable by admins.
+ */
+
+/** `denied`: refused for authentication or authorisation; `error`: failed for any other reason. */
+export type AuditOutcome = 'success' | 'denied' | 'error';
+
+export interface AuditRecord {
+  /** Epoch milliseconds. */
+  readonly timeMs: number;
+  readonly requestId: string;
+  readonly action: string;
+  readonly outcome: AuditOutcome;
+  /** HTTP status answered (an integer). */
+  readonly status?: number | undefined;
+  readonly errorCode?: string | undefined;
+  readonly principal?: string | undefined;
+  readonly accessKeyId?: string | undefined;
+  readonly bucket?: string | undefined;
+  readonly key?: string | undefined;
+  /** An integer; what it counts depends on the action (documented where the record is built). */
+  readonly bytes?: number | undefined;
+  readonly clientAddress?: string | undefined;
+  /** JSON-serialisable, snake_case keys. */
+  readonly detail: Record<string, unknown>;
+  /**
+   * True for a successful read recorded only because it was sampled: a sink under memory
+   * pressure may drop it. Writes, deletes, denials, errors and admin actions leave it unset and
+   * are never dropped. Not stored.
+   */
+  readonly sampled?: boolean | undefined;
+}
+
+export interface AuditSink {
+  /** Queues a record. Never throws, never waits on I/O (safe on the request path). */
+  record(r: AuditRecord): void;
+  /** Writes everything queued now, synchronously. */
+  flush(): void;
+  /** Flushes and stops the sink's timers; records arriving later are written one by one. */
+  close(): void;
+}
