@@ -17,6 +17,14 @@ import type { S3RequestEvent } from './proxy/handle-s3-request.js';
 import type { ProxyRuntime, RuntimeRef } from './proxy/proxy-runtime.js';
 import { SigningKeyCache } from './sigv4/signing-key.js';
 import { Backend, type BackendSettings } from './upstream/backend.js';
+import { AdminService } from './admin/admin-service.js';
+import { AdminTokenSigner } from './admin/admin-tokens.js';
+import { bootstrapSuperUser } from './admin/bootstrap-superuser.js';
+import { LoginLimiter } from './admin/login-limiter.js';
+import { type OpenStore, openStore } from './admin/open-store.js';
+import { StoreCredentialSource } from './credentials/store-credential-source.js';
+import { createAdminApp } from './http/create-admin-app.js';
+import { createS3AuditHook } from './proxy/audit-s3-request.js';
 
 export interface StartOptions {
   readonly config: Config;
@@ -25,12 +33,18 @@ export interface StartOptions {
   readonly logger?: Logger | undefined;
   readonly clock?: Clock | undefined;
   readonly onRequestComplete?: ((event: S3RequestEvent) => void) | undefined;
+  /** Where S3GATE_MASTER_KEY and the bootstrap admin variables are read; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** How often another process's store changes are looked for (default 250 ms). */
+  readonly storePollIntervalMs?: number | undefined;
 }
 
 export interface RunningServer {
   /** e.g. http://127.0.0.1:8090 */
   readonly url: string;
   readonly port: number;
+  /** The admin API's base URL (e.g. http://127.0.0.1:8091), when the store and the admin API are on. */
+  readonly adminUrl: string | undefined;
   /** Validated config swapped in atomically. */
   reload(config: Config): void;
   close(): Promise<void>;
@@ -67,13 +81,55 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
 
   const runtime: RuntimeRef = { current: buildRuntime(options.config) };
+  let currentConfig = options.config;
+  const clock = options.clock ?? systemClock;
+  const env = options.env ?? process.env;
+  let opened: OpenStore | undefined;
+  let storeSource: StoreCredentialSource | undefined;
+  let adminApp: ReturnType<typeof createAdminApp> | undefined;
+  let onComplete = options.onRequestComplete;
+  const storeConfig = options.config.store;
+  if (storeConfig !== undefined) {
+    const store = openStore({ store: storeConfig, audit: options.config.audit, env, log, clock });
+    opened = store;
+    log.info({ dataDir: storeConfig.path, masterKey: store.masterKeySource }, 'store opened');
+    const source = new StoreCredentialSource({ store: store.store, registry: credentials, db: store.db, pollIntervalMs: options.storePollIntervalMs, log: { warn: (m) => log.warn(m), error: (m) => log.error(m) } });
+    storeSource = source;
+    source.refresh();
+    source.start();
+    const auditHook = createS3AuditHook({ sink: store.audit, readSampleRate: options.config.audit.readSampleRate });
+    const external = options.onRequestComplete;
+    onComplete = external === undefined ? auditHook : (event) => {
+      auditHook(event);
+      external(event);
+    };
+    await bootstrapSuperUser(store.store, env, log);
+    const admin = options.config.admin;
+    if (admin.enabled) {
+      const service = new AdminService({
+        store: store.store,
+        audit: store.audit,
+        invalidate: () => source.refresh(),
+        tomlCredentials: () => credentialsFromConfig(currentConfig),
+        clock,
+        tokens: new AdminTokenSigner(store.masterKey, admin.tokenTtlSeconds, clock),
+        loginLimiter: new LoginLimiter(admin.loginMaxFailures, admin.loginLockoutSeconds * 1000, clock),
+      });
+      adminApp = createAdminApp({
+        service,
+        db: store.db,
+        log,
+        tls: admin.tls === undefined ? undefined : { certFile: admin.tls.certPath, keyFile: admin.tls.keyPath },
+      });
+    }
+  }
   const tls = options.config.server.tls;
   const app = createApp({
     tls: tls === undefined ? undefined : { certFile: tls.certPath, keyFile: tls.keyPath },
     maxHeaderBytes: options.config.server.limits.maxHeaderBytes,
     requestTimeoutMs: options.config.server.limits.requestTimeoutMs,
     clientIdleTimeoutMs: options.config.server.limits.clientIdleTimeoutMs,
-    s3: { runtime, log, requestLog: createRequestLogger(log), clock: options.clock ?? systemClock, signingKeys: new SigningKeyCache(), onComplete: options.onRequestComplete },
+    s3: { runtime, log, requestLog: createRequestLogger(log), clock, signingKeys: new SigningKeyCache(), onComplete },
   });
 
   const { host, port } = options.config.server.listen;
@@ -82,7 +138,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const scheme = tls === undefined ? 'http' : 'https';
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
+  let adminUrl: string | undefined;
+  if (adminApp !== undefined) {
+    const admin = options.config.admin;
+    await adminApp.listen({ host: admin.listen.host, port: admin.listen.port });
+    const a = adminApp.server.address() as AddressInfo;
+    adminUrl = `${admin.tls === undefined ? 'http' : 'https'}://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    log.info({ url: adminUrl }, 'admin API listening');
+  }
+
   const reload = (config: Config): void => {
+    if (JSON.stringify([config.store, config.admin, config.audit]) !== JSON.stringify([currentConfig.store, currentConfig.admin, currentConfig.audit])) {
+      log.warn('[store], [admin] and [audit] changes take effect at the next restart');
+    }
+    currentConfig = config;
     runtime.current = buildRuntime(config);
     log.info({ credentials: config.credentials.length, backends: config.backends.length }, 'configuration reloaded');
   };
@@ -99,10 +168,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   return {
     url: `${scheme}://${hostForUrl}:${address.port}`,
     port: address.port,
+    adminUrl,
     reload,
     close: async () => {
       watcher?.close();
-      await app.close();
+      // In-flight S3 requests finish (and record their audit rows) before the store closes.
+      await Promise.all([app.close(), adminApp?.close()]);
+      storeSource?.stop();
+      opened?.close();
       await Promise.all([...backends.values()].map((b) => b.close()));
       flushLogger(log);
     },

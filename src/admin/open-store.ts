@@ -1,0 +1,66 @@
+/**
+ * Opens the store for a server or a CLI command: the master key (S3GATE_MASTER_KEY or the
+ * key file, created 0600 on first start), the SQLite database in the data directory, the
+ * credential/user store over it and the batched audit sink. One function, so the server and
+ * the CLI cannot open it two different ways.
+ */
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import type { AuditConfig, StoreConfig } from '../config/config-schema.js';
+import { SqliteAuditSink } from '../audit/sqlite-audit-sink.js';
+import { type MasterKeyEnv, loadMasterKeys } from '../credentials/master-key.js';
+import { SecretBox } from '../credentials/secret-box.js';
+import { SqliteCredentialStore } from '../credentials/sqlite-credential-store.js';
+import { DATABASE_FILE_NAME, openDatabase, type SqliteDatabase } from '../db/open-database.js';
+
+export interface OpenStore {
+  readonly db: SqliteDatabase;
+  readonly store: SqliteCredentialStore;
+  readonly audit: SqliteAuditSink;
+  readonly masterKey: Buffer;
+  /** Where the master key came from, for the start-up log line. */
+  readonly masterKeySource: string;
+  /** Flushes the audit queue, then closes the database. */
+  close(): void;
+}
+
+export interface OpenStoreOptions {
+  readonly store: StoreConfig;
+  readonly audit: AuditConfig;
+  readonly env: MasterKeyEnv;
+  readonly log?: Logger | undefined;
+  readonly clock: Clock;
+  /** The CLI does not prune (a server does, hourly). */
+  readonly pruneAudit?: boolean | undefined;
+}
+
+export function openStore(options: OpenStoreOptions): OpenStore {
+  const keys = loadMasterKeys({ env: options.env, keyFile: options.store.masterKeyFile, previousKeyFile: options.store.previousMasterKeyFile });
+  const db = openDatabase({ file: join(options.store.path, DATABASE_FILE_NAME) });
+  const log = options.log;
+  const store = new SqliteCredentialStore(db, new SecretBox(keys.primary, keys.previous), options.clock, {
+    onCorruptRow: (id, reason) => log?.error({ id, reason }, 'stored credential skipped: it cannot be served'),
+  });
+  const audit = new SqliteAuditSink({
+    db,
+    flushIntervalMs: options.audit.flushIntervalMs,
+    retentionDays: options.pruneAudit === false ? 0 : options.audit.retentionDays,
+    log,
+    clock: options.clock,
+  });
+  let closed = false;
+  return {
+    db,
+    store,
+    audit,
+    masterKey: keys.primary,
+    masterKeySource: keys.source,
+    close: () => {
+      if (closed) return;
+      closed = true;
+      audit.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * zod results → the admin API's 400: `{error: {code: "InvalidRequest", message, field,
+ * problems: [{field, message}]}}`, the field written as a path (`scopes[0].bucket`).
+ */
+import type { z } from 'zod';
+import { AdminError } from '../admin/admin-service.js';
+import { formatPath } from '../config/parse-config.js';
+
+export interface FieldProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+export class AdminValidationError extends AdminError {
+  constructor(readonly problems: readonly FieldProblem[]) {
+    const first = problems[0] ?? { field: '(body)', message: 'invalid request' };
+    super('InvalidRequest', 400, `${first.field}: ${first.message}`, first.field);
+    this.name = 'AdminValidationError';
+  }
+}
+
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
+  if (where === 'body' && (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value))) {
+    throw new AdminValidationError([{ field: '(body)', message: 'expected a JSON object (send Content-Type: application/json)' }]);
+  }
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  throw new AdminValidationError(
+    result.error.issues.flatMap((issue): FieldProblem[] => {
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => ({ field: formatPath([...issue.path, key]), message: `unknown field "${key}" (remove it)` }));
+      }
+      const field = issue.path.length === 0 ? `(${where})` : formatPath(issue.path);
+      if (issue.code === 'invalid_type') {
+        const got = (issue as { input?: unknown }).input;
+        return [{ field, message: got === undefined ? 'required field is missing' : `expected ${issue.expected}, got ${describe(got)}` }];
+      }
+      return [{ field, message: issue.message }];
+    }),
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}

@@ -1,0 +1,254 @@
+/**
+ * The admin API (JSON under /admin/api/), on its own listener (docs/decisions/0008): the S3
+ * listener keeps every path for buckets. Bearer-token authentication on every route but
+ * login, health and the OpenAPI document; SuperUser for everything that manages keys, users
+ * or reads the audit trail. Errors are `{error: {code, message, field?}}` with the request id
+ * in `x-request-id`; responses are never cached (they can hold a secret or a token).
+ */
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { SqliteDatabase } from '../db/open-database.js';
+import { AuditQueryError, type AuditRow, queryAudit } from '../audit/audit-query.js';
+import { createRequestId } from '../core/request-id.js';
+import { type AdminActor, AdminError, type AdminService } from '../admin/admin-service.js';
+import {
+  auditQuerySchema,
+  createCredentialBodySchema,
+  createUserBodySchema,
+  loginBodySchema,
+  patchCredentialBodySchema,
+  patchUserBodySchema,
+} from '../admin/admin-schemas.js';
+import type { TokenClaims } from '../admin/admin-tokens.js';
+import type { UserRecord } from '../credentials/credential-store.js';
+import { buildAdminOpenApi } from './admin-openapi.js';
+import { AdminValidationError, parseInput } from './admin-validation.js';
+
+export interface AdminAppOptions {
+  readonly service: AdminService;
+  readonly db: SqliteDatabase;
+  readonly log: Logger;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
+}
+
+interface Session {
+  readonly actor: AdminActor;
+  readonly user: UserRecord;
+  readonly claims: TokenClaims;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    adminRequestId: string;
+  }
+}
+
+const ACCESS_KEY_ID = /^[A-Za-z0-9]{3,128}$/;
+const USER_ID = /^usr_[a-z2-7]{20}$/;
+
+export function createAdminApp(options: AdminAppOptions): FastifyInstance {
+  const { service, db, log } = options;
+  const https = options.tls === undefined ? null : { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1024 * 1024,
+    ...(https === null ? {} : { https }),
+    return503OnClosing: true,
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  const openApi = buildAdminOpenApi();
+
+  app.decorateRequest('adminRequestId', '');
+  app.addHook('onRequest', async (request, reply) => {
+    request.adminRequestId = createRequestId();
+    void reply.header('x-request-id', request.adminRequestId).header('cache-control', 'no-store');
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const requestId = request.adminRequestId || createRequestId();
+    if (error instanceof AdminValidationError) {
+      return reply.code(400).send({ error: { code: error.code, message: error.message, field: error.field, problems: error.problems, request_id: requestId } });
+    }
+    if (error instanceof AdminError) {
+      if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
+      return reply.code(error.status).send({ error: { code: error.code, message: error.message, ...(error.field === undefined ? {} : { field: error.field }), request_id: requestId } });
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
+      return reply.code(400).send({ error: { code: 'MalformedJSON', message: 'the request body is not valid JSON', field: '(body)', request_id: requestId } });
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send({ error: { code: 'UnsupportedMediaType', message: 'send the body as Content-Type: application/json', field: '(body)', request_id: requestId } });
+    }
+    if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+      return reply.code(400).send({ error: { code: 'MalformedJSON', message: 'the body is empty (send a JSON object)', field: '(body)', request_id: requestId } });
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: { code: 'PayloadTooLarge', message: 'the body is larger than 1 MiB', request_id: requestId } });
+    }
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ error: { code: 'InvalidRequest', message: error.message, request_id: requestId } });
+    }
+    log.error({ err: error, requestId }, 'admin API internal error');
+    return reply.code(500).send({ error: { code: 'InternalError', message: `internal error (request id ${requestId})`, request_id: requestId } });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { code: 'NotFound', message: `no route ${request.method} ${request.url.split('?')[0]}`, request_id: request.adminRequestId } });
+  });
+
+  const actorOf = (request: FastifyRequest, user?: UserRecord): AdminActor => ({
+    principal: user === undefined ? 'anonymous' : `user:${user.username}`,
+    user,
+    requestId: request.adminRequestId,
+    clientAddress: request.socket.remoteAddress,
+  });
+
+  const session = (request: FastifyRequest): Session => {
+    const header = request.headers.authorization;
+    const token = typeof header === 'string' && /^Bearer /i.test(header) ? header.slice(7).trim() : undefined;
+    const { user, claims } = service.authenticate(token);
+    return { actor: actorOf(request, user), user, claims };
+  };
+
+  const superUser = (request: FastifyRequest): AdminActor => {
+    const s = session(request);
+    service.requireSuperUser(s.actor);
+    return s.actor;
+  };
+
+  const accessKeyParam = (request: FastifyRequest): string => {
+    const id = (request.params as { id?: string }).id ?? '';
+    if (!ACCESS_KEY_ID.test(id)) throw new AdminError('NotFound', 404, `no credential ${id}`);
+    return id;
+  };
+  const userParam = (request: FastifyRequest): string => {
+    const id = (request.params as { id?: string }).id ?? '';
+    if (!USER_ID.test(id)) throw new AdminError('NotFound', 404, `no user ${id}`);
+    return id;
+  };
+
+  const created = (reply: FastifyReply, body: unknown) => reply.code(201).send(body);
+  const noContent = (reply: FastifyReply) => reply.code(204).send();
+
+  app.register(
+    async (api) => {
+      api.get('/openapi.json', async () => openApi);
+      api.get('/health', async () => ({ status: 'ok' }));
+
+      api.post('/login', async (request) => {
+        const body = parseInput(loginBodySchema, request.body, 'body');
+        const result = await service.login(body.username, body.password, { requestId: request.adminRequestId, clientAddress: request.socket.remoteAddress });
+        return { token: result.token, token_type: 'Bearer', expires_at: new Date(result.expiresAtMs).toISOString(), user: result.user };
+      });
+      api.post('/logout', async (request, reply) => {
+        const s = session(request);
+        service.logout(s.claims, s.actor);
+        return noContent(reply);
+      });
+      api.get('/me', async (request) => service.me(session(request).user));
+
+      api.get('/credentials', async (request) => {
+        superUser(request);
+        return { credentials: service.listCredentials() };
+      });
+      api.post('/credentials', async (request, reply) => {
+        const actor = superUser(request);
+        return created(reply, service.createCredential(parseInput(createCredentialBodySchema, request.body, 'body'), actor));
+      });
+      api.get('/credentials/:id', async (request) => {
+        superUser(request);
+        return service.getCredential(accessKeyParam(request));
+      });
+      api.patch('/credentials/:id', async (request) => {
+        const actor = superUser(request);
+        return service.updateCredential(accessKeyParam(request), parseInput(patchCredentialBodySchema, request.body, 'body'), actor);
+      });
+      api.delete('/credentials/:id', async (request, reply) => {
+        const actor = superUser(request);
+        service.revokeCredential(accessKeyParam(request), actor);
+        return noContent(reply);
+      });
+      api.post('/credentials/:id/rotate', async (request) => {
+        const actor = superUser(request);
+        return service.rotateCredential(accessKeyParam(request), actor);
+      });
+
+      api.get('/users', async (request) => {
+        superUser(request);
+        return { users: service.listUsers() };
+      });
+      api.post('/users', async (request, reply) => {
+        const actor = superUser(request);
+        return created(reply, await service.createUser(parseInput(createUserBodySchema, request.body, 'body'), actor));
+      });
+      api.get('/users/:id', async (request) => {
+        superUser(request);
+        return service.getUser(userParam(request));
+      });
+      api.patch('/users/:id', async (request) => {
+        const actor = superUser(request);
+        return service.updateUser(userParam(request), parseInput(patchUserBodySchema, request.body, 'body'), actor);
+      });
+      api.delete('/users/:id', async (request, reply) => {
+        const actor = superUser(request);
+        service.deleteUser(userParam(request), actor);
+        return noContent(reply);
+      });
+      api.post('/users/:id/credentials', async (request, reply) => {
+        const actor = superUser(request);
+        return created(reply, service.issueUserCredential(userParam(request), actor));
+      });
+      api.get('/users/:id/credentials', async (request) => {
+        superUser(request);
+        return service.getUserCredential(userParam(request));
+      });
+      api.delete('/users/:id/credentials', async (request, reply) => {
+        const actor = superUser(request);
+        service.revokeUserCredential(userParam(request), actor);
+        return noContent(reply);
+      });
+
+      api.get('/audit', async (request) => {
+        superUser(request);
+        const q = parseInput(auditQuerySchema, request.query, 'query');
+        let page: ReturnType<typeof queryAudit>;
+        try {
+          page = queryAudit(
+            db,
+            { actionPrefix: q.action, accessKeyId: q.access_key_id, principal: q.principal, outcome: q.outcome, sinceMs: q.since, untilMs: q.until },
+            { limit: q.limit, cursor: q.cursor },
+          );
+        } catch (err) {
+          if (err instanceof AuditQueryError) {
+            const field = { InvalidLimit: 'limit', InvalidCursor: 'cursor', InvalidOutcome: 'outcome', InvalidTimeRange: 'since' }[err.code];
+            throw new AdminError('InvalidRequest', 400, err.message, field);
+          }
+          throw err;
+        }
+        return { items: page.items.map(auditRowView), next_cursor: page.nextCursor ?? null };
+      });
+    },
+    { prefix: '/admin/api' },
+  );
+
+  return app;
+}
+
+function auditRowView(row: AuditRow) {
+  return {
+    id: row.id,
+    time: new Date(row.timeMs).toISOString(),
+    request_id: row.requestId,
+    action: row.action,
+    outcome: row.outcome,
+    status: row.status ?? null,
+    error_code: row.errorCode ?? null,
+    principal: row.principal ?? null,
+    access_key_id: row.accessKeyId ?? null,
+    bucket: row.bucket ?? null,
+    key: row.key ?? null,
+    bytes: row.bytes ?? null,
+    client_address: row.clientAddress ?? null,
+    detail: row.detail,
+  };
+}
