@@ -62,6 +62,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_by_principal ON audit (principal, time);
     `,
   },
+  {
+    version: 2,
+    name: 'credentials change counter',
+    // PRAGMA data_version moves on ANY commit by another connection, audit inserts included:
+    // a busy second process would make every process reload every credential on every poll.
+    // This counter moves only when a user or a credential changes (triggers, so the CLI and
+    // every process bump it without having to remember).
+    sql: `
+      CREATE TABLE change_counter (
+        name    TEXT PRIMARY KEY,
+        version INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO change_counter (name, version) VALUES ('credentials', 0);
+      CREATE TRIGGER users_changed_insert AFTER INSERT ON users BEGIN
+        UPDATE change_counter SET version = version + 1 WHERE name = 'credentials'; END;
+      CREATE TRIGGER users_changed_update AFTER UPDATE ON users BEGIN
+        UPDATE change_counter SET version = version + 1 WHERE name = 'credentials'; END;
+      CREATE TRIGGER users_changed_delete AFTER DELETE ON users BEGIN
+        UPDATE change_counter SET version = version + 1 WHERE name = 'credentials'; END;
+      CREATE TRIGGER credentials_changed_insert AFTER INSERT ON credentials BEGIN
+        UPDATE change_counter SET version = version + 1 WHERE name = 'credentials'; END;
+      CREATE TRIGGER credentials_changed_update AFTER UPDATE ON credentials BEGIN
+        UPDATE change_counter SET version = version + 1 WHERE name = 'credentials'; END;
+      CREATE TRIGGER credentials_changed_delete AFTER DELETE ON credentials BEGIN
+        UPDATE change_counter SET version = version + 1 WHERE name = 'credentials'; END;
+    `,
+  },
 ];
 
 /** Applies every migration newer than the database's user_version. Refuses a newer database. */

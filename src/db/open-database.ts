@@ -45,3 +45,9 @@ export function openDatabase(options: OpenDatabaseOptions): SqliteDatabase {
 export function readDataVersion(db: SqliteDatabase): number {
   return db.pragma('data_version', { simple: true }) as number;
 }
+
+/** The counter the triggers of migration 2 bump on every change to users or credentials. */
+export function readCredentialsVersion(db: SqliteDatabase): number {
+  const row = db.prepare("SELECT version FROM change_counter WHERE name = 'credentials'").get() as { version: number } | undefined;
+  return row?.version ?? 0;
+}
