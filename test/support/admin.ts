@@ -122,7 +122,7 @@ export class AdminClient {
     let payload: string | undefined = rawBody;
     if (body !== undefined) payload = JSON.stringify(body);
     if (payload !== undefined && h['content-type'] === undefined) h['content-type'] = 'application/json';
-    const res = await fetch(`${this.baseUrl}/admin/api${path}`, { method, headers: h, body: payload });
+    const res = await fetch(`${this.baseUrl}/admin/api${path}`, payload === undefined ? { method, headers: h } : { method, headers: h, body: payload });
     const text = await res.text();
     let parsed: unknown = {};
     try {
