@@ -1,16 +1,21 @@
 /**
- * Builds the fastify instance: HTTP or HTTPS, 100-continue answered only after the
- * signature and scope checks pass, framework errors rendered as S3 XML.
+ * The S3 listener: a plain node:http (or node:https) server whose request handler is the S3
+ * pipeline itself (docs/decisions/0010: fastify's routing, request/reply objects and hooks
+ * cost 20–30 µs a request on a path that hijacked the reply anyway). What fastify did for
+ * this listener is done here: header size limit, request/headers/idle timeouts, 65 s
+ * keep-alive, 100-continue answered only after the signature and scope checks pass, requests
+ * the HTTP parser refuses answered as S3 XML, 503 while closing, and a graceful close that
+ * waits for requests in flight while it closes idle keep-alive connections.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createRequestId } from '../core/request-id.js';
+import type { S3RequestContext } from '../proxy/handle-s3-request.js';
 import { S3Error } from '../s3/s3-error.js';
 import { buildErrorXml } from '../s3/xml.js';
-import type { S3RequestContext } from '../proxy/handle-s3-request.js';
-import { registerS3Routes } from './s3-plugin.js';
+import { createS3Listener } from './s3-listener.js';
 
 export interface AppOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
@@ -21,40 +26,68 @@ export interface AppOptions {
   readonly s3: S3RequestContext;
 }
 
-export function createApp(options: AppOptions): FastifyInstance {
-  const https =
+/** The S3 server, with the listen/close shape main.ts expects (the one fastify had). */
+export interface S3App {
+  readonly server: HttpServer | HttpsServer;
+  /** Resolves with the address URL once listening. */
+  listen(address: { readonly host: string; readonly port: number }): Promise<string>;
+  /** Stops accepting connections, refuses new requests with 503, waits for those in flight. */
+  close(): Promise<void>;
+}
+
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** How often node checks request and headers timeouts. */
+const CONNECTIONS_CHECKING_INTERVAL_MS = 2_000;
+/** While closing: how often connections that became idle (their last response done) are closed. */
+const CLOSE_SWEEP_INTERVAL_MS = 50;
+
+export function createApp(options: AppOptions): S3App {
+  let closing = false;
+  const listener = createS3Listener(options.s3, () => closing);
+  const serverOptions = { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS };
+  const server: HttpServer | HttpsServer =
     options.tls === undefined
-      ? null
-      : { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile), maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 2_000 };
-  const app = Fastify({
-    logger: false,
-    ...(https === null ? { http: { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: 2_000 } } : { https }),
-    bodyLimit: Number.MAX_SAFE_INTEGER,
-    requestTimeout: options.requestTimeoutMs,
-    connectionTimeout: options.clientIdleTimeoutMs,
-    keepAliveTimeout: 65_000,
-    return503OnClosing: true,
-    http2: false,
-    routerOptions: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 65_536 },
-    clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => writeClientError(error, socket),
-    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      const requestId = createRequestId();
-      const s3Error = new S3Error('InvalidRequest', error.message);
-      const body = request.method === 'HEAD' ? '' : buildErrorXml({ code: s3Error.code, message: s3Error.message, resource: request.url, requestId, extra: {} });
-      void reply.code(s3Error.status).header('x-amz-request-id', requestId).header('content-type', 'application/xml').send(body);
-    },
-  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+      ? createHttpServer(serverOptions, listener)
+      : createHttpsServer({ ...serverOptions, cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) }, listener);
 
   // Answer "Expect: 100-continue" only after the request is authorised (the handler calls
   // writeContinue), so a denied upload never sends its body.
-  (app.server as Server).on('checkContinue', (req, res) => {
-    (app.server as Server).emit('request', req, res);
-  });
+  server.on('checkContinue', listener);
+  server.on('clientError', writeClientError);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.requestTimeout = options.requestTimeoutMs;
   // Node only enforces requestTimeout when headersTimeout does not exceed it.
-  (app.server as Server).headersTimeout = options.requestTimeoutMs > 0 ? Math.min(60_000, options.requestTimeoutMs) : 60_000;
+  server.headersTimeout = options.requestTimeoutMs > 0 ? Math.min(60_000, options.requestTimeoutMs) : 60_000;
+  // A socket without traffic for this long is destroyed (a stalled upload included).
+  server.setTimeout(options.clientIdleTimeoutMs);
 
-  registerS3Routes(app, options.s3);
-  return app;
+  let closed: Promise<void> | undefined;
+  return {
+    server,
+    listen: ({ host, port }) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ host, port }, () => {
+          server.off('error', reject);
+          const address = server.address();
+          const scheme = options.tls === undefined ? 'http' : 'https';
+          resolve(typeof address === 'string' || address === null ? String(address) : `${scheme}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`);
+        });
+      }),
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        closing = true;
+        // server.close() closes the idle keep-alive connections now; a connection whose
+        // request is in flight becomes idle when its response is done and is closed then.
+        const sweep = setInterval(() => server.closeIdleConnections(), CLOSE_SWEEP_INTERVAL_MS);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
+      });
+      return closed;
+    },
+  };
 }
 
 /**
@@ -62,7 +95,9 @@ export function createApp(options: AppOptions): FastifyInstance {
  * still get an S3-shaped answer before the connection closes.
  */
 function writeClientError(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
+  // A reset connection, or one whose response has already started, can only be closed.
+  const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (!socket.writable || error.code === 'ECONNRESET' || current?.headersSent === true) {
     socket.destroy();
     return;
   }

@@ -1,0 +1,47 @@
+/**
+ * The S3 surface as a plain node:http request listener: every request (and every
+ * "Expect: 100-continue" request, answered by the handler only once it is authorised) goes
+ * straight to handleS3Request, body unread, so it can be verified while it streams. No router,
+ * no framework request/reply objects, no hooks (docs/decisions/0010).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequestId } from '../core/request-id.js';
+import { handleS3Request, type S3RequestContext } from '../proxy/handle-s3-request.js';
+import { sendS3Error } from '../proxy/respond.js';
+import { S3Error } from '../s3/s3-error.js';
+
+export type S3Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * `isClosing()` true: the server is shutting down; a request that still arrives (on a
+ * keep-alive connection already open) is refused with 503 and its connection closed.
+ */
+export function createS3Listener(ctx: S3RequestContext, isClosing: () => boolean): S3Listener {
+  return (req, res) => {
+    if (isClosing()) {
+      refuseWhileClosing(req, res);
+      return;
+    }
+    handleS3Request(req, res, ctx).catch((err: unknown) => {
+      // handleS3Request answers every failure itself; only its finally (the log line, the
+      // completion hook) can still throw. Never leave the client waiting.
+      ctx.log.error({ err }, 'unhandled error after an S3 request');
+      if (!res.headersSent) {
+        sendS3Error(res, new S3Error('InternalError'), { method: req.method ?? 'GET', resource: '', requestId: createRequestId(), headers: {}, closeConnection: true });
+      } else if (!res.writableEnded) {
+        res.destroy();
+      }
+    });
+  };
+}
+
+function refuseWhileClosing(req: IncomingMessage, res: ServerResponse): void {
+  const requestId = createRequestId();
+  sendS3Error(res, new S3Error('ServiceUnavailable', 'The server is shutting down; retry the request.'), {
+    method: req.method ?? 'GET',
+    resource: (req.url ?? '/').split('?', 1)[0] ?? '/',
+    requestId,
+    headers: { 'x-amz-request-id': requestId },
+    closeConnection: true,
+  });
+}
