@@ -17,8 +17,12 @@ ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json proxy.example.toml ./
+# The store's data directory ([store] path = "/app/data"): mount a volume here.
+RUN mkdir -p /app/data && chown node:node /app/data && chmod 700 /app/data
+VOLUME ["/app/data"]
 USER node
-EXPOSE 8090
+# 8090: S3; 8091: the admin API (its own listener, docs/decisions/0008).
+EXPOSE 8090 8091
 # Mount your proxy.toml at /app/proxy.toml (listen on 0.0.0.0:8090 inside the container).
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["serve", "--config", "/app/proxy.toml"]
