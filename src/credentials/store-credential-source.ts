@@ -5,14 +5,16 @@
  *   the session code), so the change is served on the next request.
  * - Elsewhere (another s3gate process on the same file, the `s3gate` CLI): `start()` polls
  *   `PRAGMA data_version` every `pollIntervalMs` — one cheap pragma per tick, no I/O beyond
- *   the WAL index — and reloads only when it moved, i.e. when another connection committed.
- *   A revocation made anywhere is refused here within one poll interval.
+ *   the WAL index. It moves when another connection committed anything (audit rows too), so
+ *   only then is the credentials change counter (migration 2, bumped by triggers on users
+ *   and credentials) read, and the store reloaded only if that moved as well. A revocation
+ *   made anywhere is refused here within one poll interval.
  *
  * A reload builds the whole set and swaps it in with one `replaceSource` (see
  * CredentialRegistry): a request sees the old set or the new one, never a mix.
  * https://www.sqlite.org/pragma.html#pragma_data_version
  */
-import { readDataVersion, type SqliteDatabase } from '../db/open-database.js';
+import { readCredentialsVersion, readDataVersion, type SqliteDatabase } from '../db/open-database.js';
 import type { CredentialRegistry, ReplaceSourceResult } from './credential-registry.js';
 import type { CredentialStore } from './credential-store.js';
 
@@ -42,6 +44,7 @@ export class StoreCredentialSource {
   private readonly log: StoreCredentialSourceLog | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastDataVersion: number | undefined;
+  private lastCredentialsVersion: number | undefined;
 
   constructor(options: StoreCredentialSourceOptions) {
     this.store = options.store;
@@ -56,12 +59,14 @@ export class StoreCredentialSource {
 
   /** Reloads every stored credential into the registry now. Call it after each change made in this process. */
   refresh(): ReplaceSourceResult {
-    // Read the version first: a commit landing during the load moves it again, so the next
+    // Read the versions first: a commit landing during the load moves them again, so the next
     // tick reloads once more rather than missing it. Recorded only once the load succeeded,
     // so a failed load is retried on the next tick.
-    const version = readDataVersion(this.db);
+    const dataVersion = readDataVersion(this.db);
+    const credentialsVersion = readCredentialsVersion(this.db);
     const result = this.registry.replaceSource(STORE_SOURCE_NAME, this.store.loadCredentials());
-    this.lastDataVersion = version;
+    this.lastDataVersion = dataVersion;
+    this.lastCredentialsVersion = credentialsVersion;
     if (result.duplicates.length > 0) {
       this.log?.warn(`credential store: access key ids stored twice (first kept): ${result.duplicates.join(', ')}`);
     }
@@ -87,10 +92,15 @@ export class StoreCredentialSource {
     this.timer = undefined;
   }
 
-  /** One tick: reload only if another connection committed since the last load. Never throws (a timer callback). */
+  /** One tick: reload only if another connection changed users or credentials since the last load. Never throws (a timer callback). */
   private poll(): void {
     try {
-      if (readDataVersion(this.db) === this.lastDataVersion) return;
+      const dataVersion = readDataVersion(this.db);
+      if (dataVersion === this.lastDataVersion) return;
+      if (readCredentialsVersion(this.db) === this.lastCredentialsVersion) {
+        this.lastDataVersion = dataVersion; // someone else's commit, not about credentials (audit rows)
+        return;
+      }
       this.refresh();
     } catch (err) {
       // The old set stays in force; the next tick tries again.

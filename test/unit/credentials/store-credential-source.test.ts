@@ -166,6 +166,27 @@ describe('StoreCredentialSource', () => {
     expect(store.loads).toBe(2);
   });
 
+  it('does not reload for another connection\'s commits that touch no user or credential (audit rows)', async () => {
+    const dbA = open();
+    const dbB = open();
+    const store = new CountingStore(dbA, new SecretBox(KEY));
+    const source = track(
+      new StoreCredentialSource({ store, registry: new CredentialRegistry(), db: dbA, pollIntervalMs: POLL_MS }),
+    );
+    source.start();
+    const insertAudit = dbB.prepare(
+      "INSERT INTO audit (time, request_id, action, outcome) VALUES (?, 'req', 's3.proxy.GetObject', 'success')",
+    );
+    for (let i = 0; i < 5; i++) {
+      insertAudit.run(i);
+      await sleep(POLL_MS);
+    }
+    await sleep(POLL_MS * 2);
+    expect(store.loads).toBe(1);
+    new SqliteCredentialStore(dbB, new SecretBox(KEY)).createCredential({ description: 'x', scopes: [] });
+    await waitFor(() => store.loads === 2);
+  });
+
   it('does not load again on start() after a refresh()', () => {
     const db = open();
     const store = new CountingStore(db, new SecretBox(KEY));
