@@ -39,7 +39,14 @@ export function openStore(options: OpenStoreOptions): OpenStore {
   const keys = loadMasterKeys({ env: options.env, keyFile: options.store.masterKeyFile, previousKeyFile: options.store.previousMasterKeyFile });
   const db = openDatabase({ file: join(options.store.path, DATABASE_FILE_NAME) });
   const log = options.log;
-  const store = new SqliteCredentialStore(db, new SecretBox(keys.primary, keys.previous), options.clock, {
+  const box = new SecretBox(keys.primary, keys.previous);
+  try {
+    checkMasterKeyCoversStore(db, box, keys.source);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const store = new SqliteCredentialStore(db, box, options.clock, {
     onCorruptRow: (id, reason) => log?.error({ id, reason }, 'stored credential skipped: it cannot be served'),
   });
   const audit = new SqliteAuditSink({
@@ -63,4 +70,28 @@ export function openStore(options: OpenStoreOptions): OpenStore {
       db.close();
     },
   };
+}
+
+/**
+ * A wrong master key would make every stored key silently unusable (each row skipped as
+ * unreadable): refuse to start instead, naming the key ids the database needs.
+ */
+function checkMasterKeyCoversStore(db: SqliteDatabase, box: SecretBox, source: string): void {
+  const known = new Set(box.keyIds());
+  const needed = new Map<string, number>();
+  for (const row of db.prepare('SELECT secret_ciphertext AS sealed FROM credentials').iterate() as IterableIterator<{ sealed: string }>) {
+    let id: string;
+    try {
+      id = box.keyIdOf(row.sealed);
+    } catch {
+      continue; // malformed: reported per row when the credentials load
+    }
+    if (!known.has(id)) needed.set(id, (needed.get(id) ?? 0) + 1);
+  }
+  if (needed.size === 0) return;
+  const list = [...needed].map(([id, n]) => `${id} (${n} secret${n === 1 ? '' : 's'})`).join(', ');
+  throw new Error(
+    `the master key (${source}, id ${box.keyIds()[0]}) cannot read the stored secrets: they were sealed under master key ${list}. ` +
+      'Start with the right S3GATE_MASTER_KEY or key file; when rotating, give the old key as S3GATE_MASTER_KEY_PREVIOUS (or [store] previous_master_key_file) and run "s3gate store rotate-master-key"',
+  );
 }
