@@ -57,6 +57,9 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
     return503OnClosing: true,
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   const openApi = buildAdminOpenApi();
+  // JSON only: fastify also parses text/plain by default, which would turn a body sent
+  // with the wrong Content-Type into a confusing 400 instead of 415.
+  app.removeContentTypeParser('text/plain');
 
   app.decorateRequest('adminRequestId', '');
   app.addHook('onRequest', async (request, reply) => {
