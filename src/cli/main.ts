@@ -3,12 +3,14 @@
  * The `s3gate` command line.
  *   s3gate serve [--config proxy.toml]   run the proxy (no config and no ./proxy.toml: demo mode)
  *   s3gate config check [file]           validate a config file; exit 1 on problems
+ *   s3gate keys|users|admin|store|audit  work on the store's database (run-store-command.ts)
+ * The server (fastify, undici, ...) is imported only by `serve`, so the store commands start fast.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load-config.js';
-import { startServer } from '../main.js';
+import { isStoreCommandGroup, runStoreCommand } from './run-store-command.js';
 
 const HELP: Record<string, string> = {
   main: `s3gate — an S3 credential gateway
@@ -16,9 +18,22 @@ const HELP: Record<string, string> = {
 Usage:
   s3gate serve [--config <file>]     run the proxy
   s3gate config check [<file>]       validate a configuration file
+
+The store ([store] in the configuration; --config <file>, default ./proxy.toml):
+  s3gate keys create --description <text> --scope <bucket>[/<prefix>]:<actions> [--scope ...]
+  s3gate keys list | show <id> | disable <id> | enable <id> | revoke <id> | rotate <id>
+  s3gate users create <username> --role Reader|Writer|SuperUser [--scope <bucket>[/<prefix>]]...
+  s3gate users list | show | set-role | deactivate | activate | set-password | delete
+  s3gate users create-key <username> | revoke-key <username>
+  s3gate admin create-user <username>   create a SuperUser (the first admin)
+  s3gate store rotate-master-key         re-encrypt the stored secrets under a new master key
+  s3gate audit tail [--action s3.proxy.] [--limit 50]
+  (--json for scripts; passwords only via --password-stdin or a prompt)
+
   s3gate <command> --help            help for a command
 
-Docs: README.md, docs/configuration.md, docs/actions.md`,
+Exit codes: 0 ok, 1 the operation failed, 2 usage error.
+Docs: README.md, docs/configuration.md, docs/cli.md, docs/actions.md`,
   serve: `Usage: s3gate serve [--config <file>]
 
 Runs the proxy. The configuration is read from --config, else ./proxy.toml.
@@ -57,6 +72,7 @@ async function serve(args: string[]): Promise<void> {
   if (configPath !== undefined) {
     const path = resolve(configPath);
     const config = await loadConfigFile(path);
+    const { startServer } = await import('../main.js');
     const server = await startServer({ config, configPath: path });
     process.stderr.write(`s3gate listening on ${server.url} (config ${path})\n`);
     handleSignals(server.close);
@@ -67,6 +83,7 @@ async function serve(args: string[]): Promise<void> {
   // deployment does not need.
   const { startDemo } = await import('./demo-upstream.js');
   const demo = await startDemo(resolve('.s3gate'), listen);
+  const { startServer } = await import('../main.js');
   const server = await startServer({ config: demo.config });
   process.stderr.write(
     [
@@ -123,6 +140,10 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${HELP.main}\n`);
+    return;
+  }
+  if (isStoreCommandGroup(command)) {
+    process.exitCode = await runStoreCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
     return;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
