@@ -38,13 +38,16 @@ Docs: README.md, docs/configuration.md, docs/cli.md, docs/actions.md`,
 
 Runs the proxy. The configuration is read from --config, else ./proxy.toml.
 With neither, s3gate starts in demo mode: an embedded local S3 upstream (s3rver, data in
-./.s3gate/), a bucket "demo", and a demo key printed at start, on 127.0.0.1:8090.
+./.s3gate/), a bucket "demo", and a demo key printed at start, on 127.0.0.1:8090; the store
+in ./.s3gate/data and the admin API on 127.0.0.1:8091 with a SuperUser "admin" whose
+password is printed at start (kept in ./.s3gate/demo-credentials.json).
 The configuration is reloaded on SIGHUP and whenever the file changes; an invalid edit is
 logged and the running configuration keeps serving.
 
 Options:
-  --config <file>   configuration file (see proxy.example.toml)
-  --listen <addr>   demo mode only: listen address (default 127.0.0.1:8090)`,
+  --config <file>         configuration file (see proxy.example.toml)
+  --listen <addr>         demo mode only: listen address (default 127.0.0.1:8090)
+  --admin-listen <addr>   demo mode only: the admin API's address (default: the --listen port + 1)`,
   config: `Usage: s3gate config check [<file>]
 
 Validates a configuration file (default ./proxy.toml) and prints every problem with the
@@ -82,9 +85,17 @@ async function serve(args: string[]): Promise<void> {
   // Loaded only in demo mode: the embedded s3rver (and koa under it) costs memory a real
   // deployment does not need.
   const { startDemo } = await import('./demo-upstream.js');
-  const demo = await startDemo(resolve('.s3gate'), listen);
+  const demo = await startDemo(resolve('.s3gate'), listen, flag(args, '--admin-listen'));
   const { startServer } = await import('../main.js');
-  const server = await startServer({ config: demo.config });
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer({ config: demo.config });
+  } catch (err) {
+    await demo.close();
+    throw err;
+  }
+  const adminUrl = server.adminUrl ?? '(admin API not running)';
+  const login = JSON.stringify({ username: demo.adminUsername, password: demo.adminPassword });
   process.stderr.write(
     [
       '',
@@ -92,11 +103,16 @@ async function serve(args: string[]): Promise<void> {
       `  bucket:             ${demo.bucket}`,
       `  access key id:      ${demo.accessKeyId}`,
       `  secret access key:  ${demo.secretAccessKey}`,
+      `  admin API:          ${adminUrl}`,
+      `  admin user:         ${demo.adminUsername}`,
+      `  admin password:     ${demo.adminPassword}`,
+      '  (kept in ./.s3gate/demo-credentials.json; the store is ./.s3gate/data)',
       '',
       'Try:',
       `  export AWS_ACCESS_KEY_ID=${demo.accessKeyId} AWS_SECRET_ACCESS_KEY='${demo.secretAccessKey}' AWS_DEFAULT_REGION=us-east-1`,
       `  aws --endpoint-url ${server.url} s3 ls`,
       `  aws --endpoint-url ${server.url} s3 cp README.md s3://${demo.bucket}/`,
+      `  curl -s ${adminUrl}/admin/api/login -H 'content-type: application/json' -d '${login}'`,
       '',
       'For real use write a proxy.toml (see proxy.example.toml) and run: s3gate serve --config proxy.toml',
       '',
