@@ -143,6 +143,7 @@ export function buildAdminOpenApi(): Json {
       '/admin/api/logout': { post: { summary: 'Invalidate this token', security: secured, responses: { 204: { description: 'Logged out' }, ...errors(401) } } },
       '/admin/api/me': { get: { summary: 'The logged-in user', security: secured, responses: { 200: jsonResponse('The user', ref('User')), ...errors(401) } } },
       '/admin/api/health': { get: { summary: 'Liveness', responses: { 200: { description: 'ok' } } } },
+      '/admin/api/openapi.json': { get: { summary: 'This OpenAPI document', responses: { 200: jsonResponse('OpenAPI 3.1', { type: 'object' }) } } },
       '/admin/api/credentials': {
         get: { summary: 'Every credential (proxy.toml ones read-only); never a secret', security: secured, responses: { 200: jsonResponse('Credentials', { type: 'object', properties: { credentials: { type: 'array', items: ref('Credential') } } }), ...errors(401, 403) } },
         post: { summary: 'Mint a credential; the secret is in this response only', security: secured, requestBody: jsonBody(ref('CreateCredentialBody')), responses: { 201: jsonResponse('Minted', ref('IssuedCredential')), ...errors(400, 401, 403) } },
