@@ -53,6 +53,19 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
+    // proxy.toml access key ids may be 128 characters (fastify's default stops at 100);
+    // longer ones reach frameworkErrors below and are a JSON 404 like any unknown id.
+    maxParamLength: 128,
+    // Errors the router raises before any hook runs (an over-long id, broken percent-encoding)
+    // get the same JSON shape, request id and no-store as every other answer.
+    frameworkErrors: (error: Error & { code?: string }, _request: FastifyRequest, reply: FastifyReply) => {
+      const requestId = createRequestId();
+      void reply.header('x-request-id', requestId).header('cache-control', 'no-store');
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        return reply.code(404).send({ error: { code: 'NotFound', message: 'no such resource (the id is longer than any id this API issues)', request_id: requestId } });
+      }
+      return reply.code(400).send({ error: { code: 'InvalidRequest', message: 'the URL is not valid (check its percent-encoding)', request_id: requestId } });
+    },
     ...(https === null ? {} : { https }),
     return503OnClosing: true,
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;

@@ -23,6 +23,8 @@ import { credentialToml } from '../support/proxy.js';
 const ALPHA = 'api-alpha';
 const BETA = 'api-beta';
 const TOML_KEY = { accessKeyId: 'SGTOMLADMINAPI000001', secretAccessKey: 'toml-secret-000000000000000000000000000' };
+/** proxy.toml allows access key ids of up to 128 characters. */
+const LONG_TOML_KEY = { accessKeyId: `SGLONG${'K'.repeat(122)}`, secretAccessKey: 'long-toml-secret-0000000000000000000000' };
 
 interface Key {
   readonly accessKeyId: string;
@@ -37,7 +39,12 @@ const clients: S3Client[] = [];
 beforeAll(async () => {
   moto = await startMoto();
   for (const bucket of [ALPHA, BETA]) await moto.admin.send(new CreateBucketCommand({ Bucket: bucket }));
-  proxy = await startStoreProxy(moto, { extraToml: credentialToml(TOML_KEY, [{ bucket: ALPHA, actions: ['*'] }], { principal: 'toml-service' }) });
+  proxy = await startStoreProxy(moto, {
+    extraToml: [
+      credentialToml(TOML_KEY, [{ bucket: ALPHA, actions: ['*'] }], { principal: 'toml-service' }),
+      credentialToml(LONG_TOML_KEY, [{ bucket: ALPHA, actions: ['get_object'] }], { principal: 'long-id-service' }),
+    ].join('\n'),
+  });
   root = await proxy.admin.login();
 });
 
@@ -164,6 +171,10 @@ describe('minted keys', () => {
     expect(toml).not.toHaveProperty('secret_access_key');
     expect(list.text).not.toContain(TOML_KEY.secretAccessKey);
     expect((await root.get(`/credentials/${TOML_KEY.accessKeyId}`)).body).toMatchObject({ source: 'toml', read_only: true });
+    const long = await root.get(`/credentials/${LONG_TOML_KEY.accessKeyId}`);
+    expect(long.status, long.text).toBe(200);
+    expect(long.body).toMatchObject({ access_key_id: LONG_TOML_KEY.accessKeyId, source: 'toml', read_only: true });
+    expect((await root.delete(`/credentials/${LONG_TOML_KEY.accessKeyId}`)).status).toBe(409);
 
     const attempts = [
       await root.patch(`/credentials/${TOML_KEY.accessKeyId}`, { enabled: false }),
@@ -518,6 +529,8 @@ describe('bad input', () => {
     { name: 'unknown credential (delete)', method: 'DELETE', path: '/credentials/SGAKDOESNOTEXIST0000', status: 404, code: 'NotFound' },
     { name: 'unknown credential (rotate)', method: 'POST', path: '/credentials/SGAKDOESNOTEXIST0000/rotate', status: 404, code: 'NotFound' },
     { name: 'malformed credential id', method: 'GET', path: '/credentials/%00%2F..', status: 404, code: 'NotFound' },
+    { name: 'credential id longer than any key id', method: 'GET', path: `/credentials/${'A'.repeat(300)}`, status: 404, code: 'NotFound' },
+    { name: 'malformed percent-encoding in the path', method: 'GET', path: '/credentials/%E0%A4%A', status: 400, code: 'InvalidRequest' },
     { name: 'unknown user', method: 'GET', path: '/users/usr_aaaaaaaaaaaaaaaaaaaa', status: 404, code: 'NotFound' },
     { name: 'unknown user (issue key)', method: 'POST', path: '/users/usr_aaaaaaaaaaaaaaaaaaaa/credentials', status: 404, code: 'NotFound' },
     { name: 'malformed user id', method: 'PATCH', path: '/users/..%2F..', body: { role: 'Reader' }, status: 404, code: 'NotFound' },
@@ -529,6 +542,7 @@ describe('bad input', () => {
     expect(res.status, res.text).toBe(c.status);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('x-request-id')).toMatch(/^[A-Z0-9]{8,}$/);
+    expect(res.headers.get('cache-control')).toBe('no-store');
     const error = errorOf(res);
     expect(typeof error.code).toBe('string');
     expect(typeof error.message).toBe('string');
