@@ -32,7 +32,9 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
       }
       const field = issue.path.length === 0 ? `(${where})` : formatPath(issue.path);
       if (issue.code === 'invalid_type') {
-        const got = (issue as { input?: unknown }).input;
+        // What was sent, not what a coercion made of it (a query's limit=ten is NaN by then).
+        const sent = valueAt(value, issue.path);
+        const got = sent === undefined ? (issue as { input?: unknown }).input : sent;
         return [{ field, message: got === undefined ? 'required field is missing' : `expected ${issue.expected}, got ${describe(got)}` }];
       }
       return [{ field, message: issue.message }];
@@ -42,6 +44,17 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
+  if (Array.isArray(value)) return 'an array (give the field once)';
+  if (typeof value === 'string') return value.length <= 40 ? JSON.stringify(value) : 'a string';
+  if (typeof value === 'number' && Number.isNaN(value)) return 'not a number';
   return typeof value;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const segment of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
 }

@@ -363,9 +363,18 @@ describe('GET /admin/api/audit', () => {
     ['outcome bogus', 'outcome=bogus', 'outcome'],
     ['since not a date', 'since=yesterday', 'since'],
     ['until without a time zone', 'until=2030-01-01T00:00:00', 'until'],
+    ['a repeated limit', 'limit=1&limit=2', 'limit'],
   ])('%s → 400 naming the field', async (_name, query, field) => {
     const res = await rootAll.get(`/audit?${query}`);
     expect(res.status, res.text).toBe(400);
-    expect((res.body as { error: { code: string; field: string } }).error).toMatchObject({ code: 'InvalidRequest', field });
+    const error = (res.body as { error: { code: string; field: string; message: string } }).error;
+    expect(error).toMatchObject({ code: 'InvalidRequest', field });
+    // The message says what was wrong with what was sent (not "expected number, got number").
+    expect(error.message).not.toMatch(/expected (\w+), got \1\b/);
+  });
+
+  it('a non-numeric limit is quoted back', async () => {
+    const res = await rootAll.get('/audit?limit=ten');
+    expect((res.body as { error: { message: string } }).error.message).toContain('"ten"');
   });
 });
