@@ -251,14 +251,26 @@ export class AdminService {
   }
 
   async updateUser(id: string, body: PatchUserBody, actor: AdminActor): Promise<UserView> {
-    const existing = this.userOr404(id);
     const losesAdmin = (body.role !== undefined && body.role !== 'SuperUser') || body.is_active === false;
-    if (losesAdmin && existing.role === 'SuperUser' && existing.isActive) this.keepOneSuperUser(existing, 'is_active' in body ? 'is_active' : 'role');
+    const checkLastSuperUser = (): void => {
+      const current = this.userOr404(id);
+      if (losesAdmin && current.role === 'SuperUser' && current.isActive) this.keepOneSuperUser(current, 'is_active' in body ? 'is_active' : 'role');
+    };
+    checkLastSuperUser();
+    if (losesAdmin && body.password !== undefined) {
+      // Hashing a password awaits (scrypt): with it inside the same update, another request
+      // could demote or deactivate the other SuperUser between the check and the write, and
+      // leave none. So the password goes first, on its own, and the check is made again.
+      if ((await this.deps.store.updateUser(id, { password: body.password })) === undefined) throw notFound('user', id);
+      checkLastSuperUser();
+    }
+    // From the check to the write nothing awaits (without a password, store.updateUser writes
+    // before its first await), so no other request of this process runs in between.
     const updated = await this.deps.store.updateUser(id, {
       role: body.role,
       isActive: body.is_active,
       scopes: body.scopes === undefined ? undefined : toUserScopes(body.scopes),
-      password: body.password,
+      password: losesAdmin ? undefined : body.password,
     });
     if (updated === undefined) throw notFound('user', id);
     this.deps.invalidate();

@@ -423,6 +423,29 @@ describe('users', () => {
     expect((await root.get(`/users/${other.id}`)).status).toBe(404);
   });
 
+  it('two SuperUsers deactivated at once (one also changing password): one request wins, one active SuperUser remains', async () => {
+    const rootId = String((await root.get('/me')).body.id);
+    const users = await root.get<{ users: { id: string; role: string; is_active: boolean }[] }>('/users');
+    for (const u of users.body.users.filter((x) => x.id !== rootId && x.role === 'SuperUser' && x.is_active)) {
+      expect((await root.patch(`/users/${u.id}`, { is_active: false })).status).toBe(200);
+    }
+    const other = await createUser('SuperUser');
+    // The password change makes the first request hash (tens of ms) before it writes.
+    const first = root.patch(`/users/${other.id}`, { is_active: false, password: 'another long password' });
+    await new Promise((r) => setTimeout(r, 5));
+    const second = root.patch(`/users/${rootId}`, { is_active: false });
+    const [a, b] = await Promise.all([first, second]);
+    expect([a.status, b.status].sort()).toEqual([200, 409]);
+    // Whoever is left logs in and sees exactly one active SuperUser: itself.
+    const survivor = a.status === 409 ? await proxy.admin.login(other.username, 'another long password') : await proxy.admin.login();
+    const users2 = (await survivor.get<{ users: { id: string; role: string; is_active: boolean }[] }>('/users')).body.users;
+    expect(users2.filter((u) => u.role === 'SuperUser' && u.is_active).map((u) => u.id)).toEqual([a.status === 409 ? other.id : rootId]);
+    if (a.status === 409) {
+      expect((await survivor.patch(`/users/${rootId}`, { is_active: true })).status).toBe(200);
+      root = await proxy.admin.login();
+    }
+  });
+
   it('logout invalidates that token only', async () => {
     const session = await proxy.admin.login();
     const other = await proxy.admin.login();
