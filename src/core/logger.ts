@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { FdLineWriter } from './line-writer.js';
 
 /** Paths pino blanks out: secrets, signatures and session tokens never reach a log line. */
 export const REDACT_PATHS = [
@@ -31,9 +32,6 @@ function isoTimeMemo(): string {
   return lastTime;
 }
 
-/** How long a log line may wait in the stdout buffer before it is written out anyway. */
-const LOG_FLUSH_INTERVAL_MS = 500;
-
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   const options: LoggerOptions = {
     level,
@@ -41,19 +39,8 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: isoTimeMemo,
   };
-  if (destination !== undefined) return pino(options, destination as pino.DestinationStream);
-  // stdout is written asynchronously and in batches of ≥ 4 KiB (SonicBoom): one write per
-  // request line would cost a syscall on the request path. A timer writes out what waits
-  // longer than LOG_FLUSH_INTERVAL_MS; flushLogger() at shutdown writes the rest.
-  const stdout = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-  setInterval(() => {
-    try {
-      stdout.flush();
-    } catch {
-      // Not writable (yet, or any more): the next tick or flushLogger() writes it out.
-    }
-  }, LOG_FLUSH_INTERVAL_MS).unref();
-  return pino(options, stdout);
+  // stdout: info and debug lines in batches, warnings and errors at once (see line-writer.ts).
+  return pino(options, (destination ?? new FdLineWriter(1)) as pino.DestinationStream);
 }
 
 /**
@@ -65,7 +52,7 @@ export function createRequestLogger(log: Logger): Logger {
   return log.child({}, { redact: { paths: [] } });
 }
 
-/** Writes out what an asynchronous destination still buffers (graceful shutdown). */
+/** Writes out what the destination still buffers (graceful shutdown). */
 export function flushLogger(log: Logger): void {
   try {
     log.flush();
