@@ -19,7 +19,11 @@ export class AdminValidationError extends AdminError {
   }
 }
 
+/** What the JSON parser hands a route for an empty `application/json` body. */
+export const EMPTY_JSON_BODY: unique symbol = Symbol('empty JSON body');
+
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query'): z.output<S> {
+  if (value === EMPTY_JSON_BODY) throw new AdminError('MalformedJSON', 400, 'the body is empty (send a JSON object)', '(body)');
   if (where === 'body' && (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value))) {
     throw new AdminValidationError([{ field: '(body)', message: 'expected a JSON object (send Content-Type: application/json)' }]);
   }

@@ -23,7 +23,7 @@ import {
 import type { TokenClaims } from '../admin/admin-tokens.js';
 import type { UserRecord } from '../credentials/credential-store.js';
 import { buildAdminOpenApi } from './admin-openapi.js';
-import { AdminValidationError, parseInput } from './admin-validation.js';
+import { AdminValidationError, EMPTY_JSON_BODY, parseInput } from './admin-validation.js';
 
 export interface AdminAppOptions {
   readonly service: AdminService;
@@ -73,6 +73,18 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
   // JSON only: fastify also parses text/plain by default, which would turn a body sent
   // with the wrong Content-Type into a confusing 400 instead of 415.
   app.removeContentTypeParser('text/plain');
+  // An empty body sent as application/json (many clients send one on DELETE or a bodiless
+  // POST) is no body to routes that take none; parseInput refuses it where a body is needed.
+  // Everything else goes to fastify's own parser (which also refuses __proto__ poisoning).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, EMPTY_JSON_BODY);
+      return;
+    }
+    parseJson(request, typeof body === 'string' ? body : body.toString('utf8'), done);
+  });
 
   app.decorateRequest('adminRequestId', '');
   app.addHook('onRequest', async (request, reply) => {

@@ -575,6 +575,25 @@ describe('bad input', () => {
     if (c.message !== undefined) expect(error.message).toMatch(c.message);
   });
 
+  it('routes without a body accept an empty one sent as application/json (as many clients send it)', async () => {
+    const json = { 'content-type': 'application/json' };
+    const key = await mint([{ bucket: ALPHA, actions: ['get_object'] }]);
+    const rotated = await root.request('POST', `/credentials/${key.accessKeyId}/rotate`, undefined, '', json);
+    expect(rotated.status, rotated.text).toBe(200);
+    const user = await createUser('Reader');
+    const issued = await root.request('POST', `/users/${user.id}/credentials`, undefined, '', json);
+    expect(issued.status, issued.text).toBe(201);
+    const revoked = await root.request('DELETE', `/credentials/${key.accessKeyId}`, undefined, '', json);
+    expect(revoked.status, revoked.text).toBe(204);
+    const session = await proxy.admin.login();
+    const out = await session.request('POST', '/logout', undefined, '', json);
+    expect(out.status, out.text).toBe(204);
+    // A body-taking route still says the body is empty, and JSON poisoning is still refused.
+    expect(errorOf(await root.request('POST', '/users', undefined, '', json))).toMatchObject({ code: 'MalformedJSON', field: '(body)' });
+    const poisoned = await root.request('POST', '/login', undefined, '{"username":"root","password":"x","__proto__":{"isAdmin":true}}');
+    expect(poisoned.status).toBe(400);
+  });
+
   it('an unknown route outside /admin/api is a JSON 404 too', async () => {
     const res = await fetch(`${proxy.adminUrl}/some/where`);
     expect(res.status).toBe(404);
