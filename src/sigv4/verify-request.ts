@@ -176,7 +176,7 @@ interface V4Input {
 
 function verifyV4Signature(req: SignableRequest, ctx: VerifyContext, params: readonly QueryParam[], input: V4Input): VerifiedRequest {
   const credential = lookupCredential(ctx.credentials, input.scope.accessKeyId);
-  const signingKey = ctx.signingKeys.get(credential.secretAccessKey, input.scope.shortDate, input.scope.region, input.scope.service);
+  const signingKey = ctx.signingKeys.getFor(credential, credential.secretAccessKey, input.scope.shortDate, input.scope.region, input.scope.service);
   const canonicalRequest = buildCanonicalRequest({
     method: req.method,
     canonicalUri: buildCanonicalUri(req.rawPath),

@@ -62,7 +62,7 @@ export function buildUpstreamRequest(backend: Backend, input: UpstreamRequestInp
   const canonicalRequest = `${input.method}\n${path}\n${getCanonicalQuery(smithyRequest)}\n${headerLines}\n${signedHeaders}\n${input.payloadHash}`;
   const { region, accessKeyId, secretAccessKey } = backend.settings;
   const scope = buildCredentialScope(shortDate, region, 's3');
-  const signingKey = backend.signingKeys.get(secretAccessKey, shortDate, region, 's3');
+  const signingKey = backend.signingKeys.getFor(backend, secretAccessKey, shortDate, region, 's3');
   const signature = hmacSha256Hex(signingKey, buildStringToSign(longDate, scope, canonicalRequest));
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   return { method: input.method, path: path + buildQueryString(input.query), headers };

@@ -2,7 +2,7 @@
 import { pino } from 'pino';
 import { FdLineWriter } from '../../../src/core/line-writer.js';
 
-const log = pino({ base: undefined, timestamp: false }, new FdLineWriter(1));
+const log = pino({ base: null, timestamp: false }, new FdLineWriter(1));
 log.info('buffered');
 if (process.argv[2] === 'crash') {
   setTimeout(() => {

@@ -27,7 +27,7 @@ afterEach(() => {
 describe('FdLineWriter', () => {
   it('batches info lines until flushed, and writes them in order', () => {
     const { writer, read } = writerToFile('batch.log');
-    const log = pino({ base: undefined, timestamp: false }, writer);
+    const log = pino({ base: null, timestamp: false }, writer);
     log.info('one');
     log.info('two');
     expect(read()).toBe('');
@@ -37,7 +37,7 @@ describe('FdLineWriter', () => {
 
   it('writes a warning or an error at once, after the lines waiting before it', () => {
     const { writer, read } = writerToFile('warn.log');
-    const log = pino({ base: undefined, timestamp: false }, writer);
+    const log = pino({ base: null, timestamp: false }, writer);
     log.info('first');
     log.warn('second');
     expect(read().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['first', 'second']);
@@ -47,7 +47,7 @@ describe('FdLineWriter', () => {
 
   it('writes a batch once 16 KiB wait', () => {
     const { writer, read } = writerToFile('size.log');
-    const log = pino({ base: undefined, timestamp: false }, writer);
+    const log = pino({ base: null, timestamp: false }, writer);
     for (let i = 0; i < 200; i++) log.info({ i, pad: 'x'.repeat(100) }, 'line');
     const written = read();
     expect(written.length).toBeGreaterThanOrEqual(16 * 1024);

@@ -58,6 +58,20 @@ describe('SigningKeyCache', () => {
     for (const k of internal.keys()) expect(k).not.toContain('super-secret-value');
   });
 
+  it('getFor remembers the key per owner and follows a change of date, region, service or secret', () => {
+    const cache = new SigningKeyCache(8);
+    const owner = {};
+    const a = cache.getFor(owner, 'secret', '20250101', 'r', 's3');
+    expect(a.equals(deriveSigningKey('secret', '20250101', 'r', 's3'))).toBe(true);
+    expect(cache.getFor(owner, 'secret', '20250101', 'r', 's3')).toBe(a);
+    expect(cache.getFor(owner, 'secret', '20250102', 'r', 's3').equals(deriveSigningKey('secret', '20250102', 'r', 's3'))).toBe(true);
+    expect(cache.getFor(owner, 'secret', '20250102', 'q', 's3').equals(deriveSigningKey('secret', '20250102', 'q', 's3'))).toBe(true);
+    expect(cache.getFor(owner, 'secret', '20250102', 'q', 'sts').equals(deriveSigningKey('secret', '20250102', 'q', 'sts'))).toBe(true);
+    expect(cache.getFor(owner, 'other', '20250102', 'q', 'sts').equals(deriveSigningKey('other', '20250102', 'q', 'sts'))).toBe(true);
+    // Another owner with the same secret shares the derived key.
+    expect(cache.getFor({}, 'secret', '20250101', 'r', 's3')).toBe(a);
+  });
+
   it('rejects a bad bound', () => {
     expect(() => new SigningKeyCache(0)).toThrow(RangeError);
   });
