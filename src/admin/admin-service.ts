@@ -106,7 +106,9 @@ export class AdminService {
     if (tokens === undefined) throw new AdminError('NotSupported', 400, 'logins are not available here');
     const address = actor.clientAddress ?? 'unknown';
     const waitMs = loginLimiter?.retryAfterMs(username, address) ?? 0;
-    const base = { ...actor, principal: `user:${username}`, user: undefined };
+    // A name that is no user is not written to the trail: people type passwords there.
+    const known = this.deps.store.getUserByUsername(username);
+    const base = { ...actor, principal: known === undefined ? 'user:(unknown)' : `user:${known.username}`, user: undefined };
     if (waitMs > 0) {
       this.audit(base, 'admin.session.login', 'denied', 429, { reason: 'too many failed logins' }, 'TooManyRequests');
       throw new AdminError('TooManyRequests', 429, 'too many failed logins: wait before trying again', undefined, Math.ceil(waitMs / 1000));

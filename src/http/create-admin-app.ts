@@ -41,6 +41,8 @@ interface Session {
 declare module 'fastify' {
   interface FastifyRequest {
     adminRequestId: string;
+    /** Set by the onRequest hook for every route but the public ones (login, health, OpenAPI). */
+    adminSession: Session | null;
   }
 }
 
@@ -87,6 +89,7 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
   });
 
   app.decorateRequest('adminRequestId', '');
+  app.decorateRequest('adminSession', null);
   app.addHook('onRequest', async (request, reply) => {
     request.adminRequestId = createRequestId();
     void reply.header('x-request-id', request.adminRequestId).header('cache-control', 'no-store');
@@ -131,11 +134,24 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
     clientAddress: request.socket.remoteAddress,
   });
 
-  const session = (request: FastifyRequest): Session => {
+  const authenticate = (request: FastifyRequest): Session => {
     const header = request.headers.authorization;
     const token = typeof header === 'string' && /^Bearer /i.test(header) ? header.slice(7).trim() : undefined;
     const { user, claims } = service.authenticate(token);
     return { actor: actorOf(request, user), user, claims };
+  };
+
+  // The token is checked before the body is read, so an unauthenticated caller learns
+  // nothing from 400/413/415 answers about the body.
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config as { public?: boolean } | undefined;
+    if (request.routeOptions.url === undefined || config?.public === true) return;
+    request.adminSession = authenticate(request);
+  });
+
+  const session = (request: FastifyRequest): Session => {
+    if (request.adminSession === null) throw new Error('unreachable: a protected admin route ran without a session');
+    return request.adminSession;
   };
 
   const superUser = (request: FastifyRequest): AdminActor => {
@@ -160,10 +176,11 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
 
   app.register(
     async (api) => {
-      api.get('/openapi.json', async () => openApi);
-      api.get('/health', async () => ({ status: 'ok' }));
+      const PUBLIC = { config: { public: true } };
+      api.get('/openapi.json', PUBLIC, async () => openApi);
+      api.get('/health', PUBLIC, async () => ({ status: 'ok' }));
 
-      api.post('/login', async (request) => {
+      api.post('/login', PUBLIC, async (request) => {
         const body = parseInput(loginBodySchema, request.body, 'body');
         const result = await service.login(body.username, body.password, { requestId: request.adminRequestId, clientAddress: request.socket.remoteAddress });
         return { token: result.token, token_type: 'Bearer', expires_at: new Date(result.expiresAtMs).toISOString(), user: result.user };

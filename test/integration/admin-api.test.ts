@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminTokenSigner } from '../../src/admin/admin-tokens.js';
-import { ADMIN_PASSWORD, ADMIN_USERNAME, type AdminClient, type AdminResponse, startStoreProxy, type StoreProxy, TEST_MASTER_KEY } from '../support/admin.js';
+import { ADMIN_PASSWORD, ADMIN_USERNAME, type AdminClient, type AdminResponse, eventually as eventuallyRows, startStoreProxy, type StoreProxy, TEST_MASTER_KEY } from '../support/admin.js';
 import { startMoto, type MotoServer } from '../support/moto.js';
 import { credentialToml } from '../support/proxy.js';
 
@@ -145,6 +145,28 @@ describe('login', () => {
     expect((await proxy.admin.post('/login', { username: user.username, password: user.password })).status).toBe(429);
     // Only that username is locked: the administrator still logs in from the same address.
     expect((await proxy.admin.post('/login', { username: ADMIN_USERNAME, password: ADMIN_PASSWORD })).status).toBe(200);
+  });
+});
+
+describe('before the body', () => {
+  it('checks the token before reading the body: a caller without one gets 401, not a 400/415 about the body', async () => {
+    const malformed = await proxy.admin.request('POST', '/credentials', undefined, '{"description": ');
+    expect(malformed.status).toBe(401);
+    const wrongType = await proxy.admin.request('POST', '/credentials', undefined, 'hello', { 'content-type': 'text/plain' });
+    expect(wrongType.status).toBe(401);
+    expect(errorOf(wrongType).code).toBe('Unauthorized');
+  });
+
+  it('does not write a login name that is no user into the audit trail (people type passwords there)', async () => {
+    const typed = 'my-secret-password-typed-here';
+    expect((await proxy.admin.post('/login', { username: typed, password: 'whatever-password' })).status).toBe(401);
+    const rows = await eventuallyRows(async () => {
+      const res = await root.get('/audit?action=admin.session.login&principal=user:(unknown)');
+      const items = (res.body.items as Array<Record<string, unknown>>) ?? [];
+      if (items.length === 0) throw new Error('no row yet');
+      return res;
+    });
+    expect(rows.text).not.toContain(typed);
   });
 });
 
