@@ -276,9 +276,18 @@ export function parseDateTime(value: unknown): { ms: number } | { problem: strin
       return { problem: `"${value}" is not an ISO 8601 date-time (write ${example})` };
     }
     const ms = Date.parse(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
-    return Number.isNaN(ms) ? { problem: `"${value}" is not a valid date-time (write ${example})` } : { ms };
+    if (Number.isNaN(ms) || !calendarFieldsValid(value)) return { problem: `"${value}" is not a valid date-time (write ${example})` };
+    return { ms };
   }
   return { problem: `expected a date-time, got ${describeTomlValue(value)} (write ${example})` };
+}
+
+/** Date.parse rolls 2030-02-31 over to March 3rd; refuse days and times that do not exist. */
+function calendarFieldsValid(value: string): boolean {
+  const [year, month, day, hour, minute, second] = (value.match(/\d+/g) ?? []).map(Number);
+  if (year === undefined || month === undefined || day === undefined || hour === undefined || minute === undefined) return false;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && (second ?? 0) <= 59;
 }
 
 /** How TOML would name the type of a parsed value. */

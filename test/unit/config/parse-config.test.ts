@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { parseDateTime } from '../../../src/config/config-schema.js';
 import { ConfigError, formatPath, parseConfig } from '../../../src/config/parse-config.js';
 
 const EXAMPLE_PATH = fileURLToPath(new URL('../../../proxy.example.toml', import.meta.url));
@@ -601,5 +602,21 @@ secret_access_key = "minioadmin"
       problems = (err as ConfigError).problems;
     }
     expect(problems.some((p) => p.startsWith(message))).toBe(true);
+  });
+});
+
+describe('parseDateTime', () => {
+  it.each(['2030-02-31T00:00:00Z', '2030-13-01T00:00:00Z', '2030-01-01T24:00:00Z', '2030-01-01T00:60:00Z', '2029-02-29T00:00:00Z'])(
+    'refuses %s, a date-time that does not exist (instead of rolling it over)',
+    (value) => {
+      expect(parseDateTime(value)).toEqual({ problem: `"${value}" is not a valid date-time (write 2024-01-15T00:00:00Z)` });
+    },
+  );
+
+  it.each([
+    ['2028-02-29T12:30:59Z', Date.UTC(2028, 1, 29, 12, 30, 59)],
+    ['2030-01-31T23:59:00+02:00', Date.UTC(2030, 0, 31, 21, 59, 0)],
+  ])('accepts %s', (value, ms) => {
+    expect(parseDateTime(value)).toEqual({ ms });
   });
 });
