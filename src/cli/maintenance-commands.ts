@@ -2,8 +2,9 @@
  * `s3gate store rotate-master-key` (re-encrypt every stored secret under the current master
  * key) and `s3gate audit tail` (the newest rows of the audit table).
  */
+import { buildAuditRowView } from '../admin/audit-row-view.js';
 import { auditQuerySchema } from '../admin/admin-schemas.js';
-import { AuditQueryError, type AuditRow, queryAudit } from '../audit/audit-query.js';
+import { AuditQueryError, queryAudit } from '../audit/audit-query.js';
 import { MASTER_KEY_ENV, MASTER_KEY_PREVIOUS_ENV } from '../credentials/master-key.js';
 import { deriveMasterKeyId } from '../credentials/secret-box.js';
 import { parseInput } from '../http/admin-validation.js';
@@ -86,7 +87,7 @@ ${CONFIG_OPTION_HELP}`,
           throw err;
         }
       });
-      const items = page.items.map(auditRowView);
+      const items = page.items.map(buildAuditRowView);
       emit(io, args, { items, next_cursor: page.nextCursor ?? null }, () => {
         if (items.length === 0) return 'No audit rows match.';
         return formatTable(
@@ -106,23 +107,3 @@ ${CONFIG_OPTION_HELP}`,
     },
   },
 ];
-
-/** The admin API's audit row shape, so --json reads the same as GET /admin/api/audit. */
-function auditRowView(row: AuditRow) {
-  return {
-    id: row.id,
-    time: new Date(row.timeMs).toISOString(),
-    request_id: row.requestId,
-    action: row.action,
-    outcome: row.outcome,
-    status: row.status ?? null,
-    error_code: row.errorCode ?? null,
-    principal: row.principal ?? null,
-    access_key_id: row.accessKeyId ?? null,
-    bucket: row.bucket ?? null,
-    key: row.key ?? null,
-    bytes: row.bytes ?? null,
-    client_address: row.clientAddress ?? null,
-    detail: row.detail,
-  };
-}

@@ -5,11 +5,12 @@
  * or reads the audit trail. Errors are `{error: {code, message, field?}}` with the request id
  * in `x-request-id`; responses are never cached (they can hold a secret or a token).
  */
+import { buildAuditRowView } from '../admin/audit-row-view.js';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { SqliteDatabase } from '../db/open-database.js';
-import { AuditQueryError, type AuditRow, queryAudit } from '../audit/audit-query.js';
+import { AuditQueryError, queryAudit } from '../audit/audit-query.js';
 import { createRequestId } from '../core/request-id.js';
 import { type AdminActor, AdminError, type AdminService } from '../admin/admin-service.js';
 import {
@@ -270,30 +271,11 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
           }
           throw err;
         }
-        return { items: page.items.map(auditRowView), next_cursor: page.nextCursor ?? null };
+        return { items: page.items.map(buildAuditRowView), next_cursor: page.nextCursor ?? null };
       });
     },
     { prefix: '/admin/api' },
   );
 
   return app;
-}
-
-function auditRowView(row: AuditRow) {
-  return {
-    id: row.id,
-    time: new Date(row.timeMs).toISOString(),
-    request_id: row.requestId,
-    action: row.action,
-    outcome: row.outcome,
-    status: row.status ?? null,
-    error_code: row.errorCode ?? null,
-    principal: row.principal ?? null,
-    access_key_id: row.accessKeyId ?? null,
-    bucket: row.bucket ?? null,
-    key: row.key ?? null,
-    bytes: row.bytes ?? null,
-    client_address: row.clientAddress ?? null,
-    detail: row.detail,
-  };
 }
