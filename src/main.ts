@@ -120,6 +120,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         db: store.db,
         log,
         tls: admin.tls === undefined ? undefined : { certFile: admin.tls.certPath, keyFile: admin.tls.keyPath },
+        trustedProxies: buildTrustedProxies(options.config.server.trustedProxies),
       });
     }
   }

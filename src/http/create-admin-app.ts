@@ -7,6 +7,7 @@
  */
 import { buildAuditRowView } from '../admin/audit-row-view.js';
 import { readFileSync } from 'node:fs';
+import type { BlockList } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { SqliteDatabase } from '../db/open-database.js';
@@ -23,6 +24,7 @@ import {
 } from '../admin/admin-schemas.js';
 import type { TokenClaims } from '../admin/admin-tokens.js';
 import type { UserRecord } from '../credentials/credential-store.js';
+import { resolveForwarded } from '../proxy/client-address.js';
 import { buildAdminOpenApi } from './admin-openapi.js';
 import { AdminValidationError, EMPTY_JSON_BODY, parseInput } from './admin-validation.js';
 
@@ -31,6 +33,8 @@ export interface AdminAppOptions {
   readonly db: SqliteDatabase;
   readonly log: Logger;
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Peers whose X-Forwarded-For is honoured for the client address (login lockout, audit). */
+  readonly trustedProxies?: BlockList | undefined;
 }
 
 interface Session {
@@ -132,7 +136,7 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
     principal: user === undefined ? 'anonymous' : `user:${user.username}`,
     user,
     requestId: request.adminRequestId,
-    clientAddress: request.socket.remoteAddress,
+    clientAddress: resolveForwarded(request.raw, options.trustedProxies).clientAddress,
   });
 
   const authenticate = (request: FastifyRequest): Session => {
@@ -183,7 +187,7 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
 
       api.post('/login', PUBLIC, async (request) => {
         const body = parseInput(loginBodySchema, request.body, 'body');
-        const result = await service.login(body.username, body.password, { requestId: request.adminRequestId, clientAddress: request.socket.remoteAddress });
+        const result = await service.login(body.username, body.password, { requestId: request.adminRequestId, clientAddress: resolveForwarded(request.raw, options.trustedProxies).clientAddress });
         return { token: result.token, token_type: 'Bearer', expires_at: new Date(result.expiresAtMs).toISOString(), user: result.user };
       });
       api.post('/logout', async (request, reply) => {

@@ -34,11 +34,14 @@ export interface StoreProxyOptions {
   readonly dataDir?: string;
   readonly env?: Record<string, string>;
   readonly storePollIntervalMs?: number;
+  /** Extra lines inside [server] (e.g. trusted_proxies). */
+  readonly serverToml?: string;
 }
 
-export function buildStoreConfigToml(upstream: MotoServer, dataDir: string, extraToml = ''): string {
+export function buildStoreConfigToml(upstream: MotoServer, dataDir: string, extraToml = '', serverToml = ''): string {
   return `[server]
 listen = "127.0.0.1:0"
+${serverToml}
 
 [store]
 path = "${dataDir}"
@@ -62,7 +65,7 @@ export async function startStoreProxy(upstream: MotoServer, options: StoreProxyO
   const dir = mkdtempSync(join(tmpdir(), 's3gate-store-'));
   const dataDir = options.dataDir ?? join(dir, 'data');
   const configPath = join(dir, 'proxy.toml');
-  writeFileSync(configPath, buildStoreConfigToml(upstream, dataDir, options.extraToml));
+  writeFileSync(configPath, buildStoreConfigToml(upstream, dataDir, options.extraToml, options.serverToml));
   const config = await loadConfigFile(configPath);
   const logLines: string[] = [];
   const sink = new Writable({
