@@ -253,27 +253,23 @@ export class AdminService {
   }
 
   async updateUser(id: string, body: PatchUserBody, actor: AdminActor): Promise<UserView> {
+    const existing = this.userOr404(id);
     const losesAdmin = (body.role !== undefined && body.role !== 'SuperUser') || body.is_active === false;
-    const checkLastSuperUser = (): void => {
-      const current = this.userOr404(id);
-      if (losesAdmin && current.role === 'SuperUser' && current.isActive) this.keepOneSuperUser(current, 'is_active' in body ? 'is_active' : 'role');
-    };
-    checkLastSuperUser();
-    if (losesAdmin && body.password !== undefined) {
-      // Hashing a password awaits (scrypt): with it inside the same update, another request
-      // could demote or deactivate the other SuperUser between the check and the write, and
-      // leave none. So the password goes first, on its own, and the check is made again.
-      if ((await this.deps.store.updateUser(id, { password: body.password })) === undefined) throw notFound('user', id);
-      checkLastSuperUser();
+    const field = body.is_active === false ? 'is_active' : 'role';
+    // A friendly early answer; the store checks it again inside its write transaction, where
+    // no other request or process can slip in between (e.g. while a password hashes).
+    if (losesAdmin && existing.role === 'SuperUser' && existing.isActive) this.keepOneSuperUser(existing, field);
+    let updated: UserRecord | undefined;
+    try {
+      updated = await this.deps.store.updateUser(id, {
+        role: body.role,
+        isActive: body.is_active,
+        scopes: body.scopes === undefined ? undefined : toUserScopes(body.scopes),
+        password: body.password,
+      });
+    } catch (err) {
+      throw conflictAs409(err);
     }
-    // From the check to the write nothing awaits (without a password, store.updateUser writes
-    // before its first await), so no other request of this process runs in between.
-    const updated = await this.deps.store.updateUser(id, {
-      role: body.role,
-      isActive: body.is_active,
-      scopes: body.scopes === undefined ? undefined : toUserScopes(body.scopes),
-      password: losesAdmin ? undefined : body.password,
-    });
     if (updated === undefined) throw notFound('user', id);
     this.deps.invalidate();
     const verb = body.is_active === false ? 'deactivate' : body.is_active === true ? 'activate' : 'update';
@@ -286,7 +282,13 @@ export class AdminService {
     const existing = this.userOr404(id);
     if (existing.role === 'SuperUser' && existing.isActive) this.keepOneSuperUser(existing, 'id');
     const key = this.deps.store.getUserCredential(id);
-    if (!this.deps.store.deleteUser(id)) throw notFound('user', id);
+    let deleted: boolean;
+    try {
+      deleted = this.deps.store.deleteUser(id);
+    } catch (err) {
+      throw conflictAs409(err);
+    }
+    if (!deleted) throw notFound('user', id);
     this.deps.invalidate();
     this.audit(actor, 'admin.user.delete', 'success', 204, { user_id: id, username: existing.username, access_key_id: key?.accessKeyId ?? null }, undefined, key?.accessKeyId);
   }
@@ -379,6 +381,11 @@ export class AdminService {
     };
     this.deps.audit.record(record);
   }
+}
+
+/** The store's own invariants (unique username, one active SuperUser) are 409s; anything else passes through. */
+function conflictAs409(err: unknown): unknown {
+  return err instanceof StoreConflictError ? new AdminError('Conflict', 409, err.message, err.field) : err;
 }
 
 function notFound(what: string, id: string): AdminError {

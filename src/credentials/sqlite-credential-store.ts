@@ -495,6 +495,7 @@ export class SqliteCredentialStore implements CredentialStore {
           scopes: scopes ?? row.scopes,
           updated_at: this.clock(),
         });
+        this.keepOneSuperUser(row, isActive === false ? 'is_active' : 'role');
         const updated = this.selectUser.get(id);
         return updated === undefined ? undefined : this.toUser(updated);
       })
@@ -505,10 +506,26 @@ export class SqliteCredentialStore implements CredentialStore {
     return this.db
       .transaction((): boolean => {
         // ON DELETE CASCADE does this too, but only on connections with foreign_keys = ON.
+        const row = this.selectUser.get(id);
         this.deleteCredentialOfUser.run(id);
-        return this.deleteUserRow.run(id).changes > 0;
+        const deleted = this.deleteUserRow.run(id).changes > 0;
+        if (row !== undefined) this.keepOneSuperUser(row, 'id');
+        return deleted;
       })
       .immediate();
+  }
+
+  /**
+   * Inside a write transaction, after a change to `before`'s user: when that user was an active
+   * SuperUser and none is left, throws (rolling the change back). Checked here, under SQLite's
+   * write lock, so two processes cannot each remove "the other" last SuperUser.
+   */
+  private keepOneSuperUser(before: { role: string; is_active: number; username: string }, field: string): void {
+    if (before.role !== 'SuperUser' || before.is_active !== 1) return;
+    const left = this.db.prepare("SELECT count(*) AS n FROM users WHERE role = 'SuperUser' AND is_active = 1").get() as { n: number };
+    if (left.n === 0) {
+      throw new StoreConflictError(field, `${before.username} is the last active SuperUser: create another SuperUser first`);
+    }
   }
 
   async verifyPassword(username: string, password: string): Promise<UserRecord | undefined> {
