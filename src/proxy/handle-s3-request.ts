@@ -17,6 +17,8 @@ import { classifyOperation, type ClassifiedOperation } from '../s3/classify-oper
 import { S3Error } from '../s3/s3-error.js';
 import { evaluateRequest } from '../policy/evaluate-access.js';
 import { verifyRequest } from '../sigv4/verify-request.js';
+import { findClaimedAccessKeyId } from '../sigv4/claimed-access-key.js';
+import type { CredentialLookup } from '../policy/credential.js';
 import { createPayloadVerifier } from '../sigv4/payload-verifier.js';
 import { ChecksumGuard, findHeaderChecksum, type HeaderChecksum } from '../sigv4/checksum-guard.js';
 import { checksumBodyCheck, sha256BodyCheck } from '../sigv4/body-check.js';
@@ -171,6 +173,7 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     event.status = result.status;
   } catch (err) {
     const error = asS3Error(err);
+    if (event.accessKeyId === undefined) describeRefusedCaller(event, req, rawQuery, ctx.runtime.current.credentials);
     if (error.code === 'InternalError') ctx.log.error({ err, requestId }, 'internal error on the S3 path');
     event.errorCode = error.code;
     event.status = res.headersSent ? res.statusCode : error.status;
@@ -183,6 +186,27 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     if (event.status === 0) event.status = res.statusCode;
     ctx.requestLog.info(formatRequestEvent(event), 's3 request');
     ctx.onComplete?.(event);
+  }
+}
+
+/**
+ * A request refused before its signature verified (unknown, revoked, disabled or expired key,
+ * wrong secret): the log line and the audit row still name the key it claimed and, when the
+ * table knows it, the operation. Error path only; never used for a decision.
+ */
+function describeRefusedCaller(event: S3RequestEvent, req: IncomingMessage, rawQuery: string, credentials: CredentialLookup): void {
+  const authorization = req.headers.authorization;
+  const claimed = findClaimedAccessKeyId(typeof authorization === 'string' ? authorization : undefined, rawQuery);
+  if (claimed === undefined) return;
+  event.accessKeyId = claimed;
+  event.principal = credentials.get(claimed)?.principalName;
+  if (event.operation !== undefined || event.method === 'OPTIONS') return;
+  try {
+    const op = classifyOperation({ method: event.method, bucket: event.bucket, key: event.key, query: queryMap(parseQuery(rawQuery)), headers: req.headers });
+    event.operation = op?.operation;
+    event.action = op?.action;
+  } catch {
+    // Unclassifiable: the row says Unclassified.
   }
 }
 

@@ -337,17 +337,11 @@ describe("an IAM user's key", () => {
 
 describe('the audit trail of refused requests', () => {
   /**
-   * BUG (gap): a request refused because its key is expired or disabled (user deactivated)
-   * passed the signature check — the key is authenticated — yet its audit row has
-   * access_key_id = null, principal = null and action s3.proxy.Unclassified, so
-   * GET /admin/api/audit?access_key_id=<key> does not show that the key was used after its
-   * expiry or deactivation. Cause: src/proxy/handle-s3-request.ts sets event.accessKeyId and
-   * event.principal only after verifyRequest() returns, but checkCredentialUsable()
-   * (src/sigv4/check-credential.ts, called inside verifyRequest at
-   * src/sigv4/verify-request.ts:197/296/318) throws ExpiredToken / AccessDenied before that.
-   * Flip to `it` once the row names the key.
+   * A request refused because its key is expired or disabled (user deactivated) passed the
+   * signature check: its row must name the key, so GET /admin/api/audit?access_key_id=<key>
+   * shows the key was used after its expiry or deactivation.
    */
-  it.fails("names the access key of an expired key and of a deactivated user's key", () => {
+  it("names the access key of an expired key and of a deactivated user's key", () => {
     expect(verifiedRefusals.map((r) => r.accessKeyId)).toHaveLength(2);
     for (const { accessKeyId, rows } of verifiedRefusals) {
       expect(rows.length).toBeGreaterThan(0);

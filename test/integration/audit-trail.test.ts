@@ -174,13 +174,9 @@ describe('S3 requests (read_sample_rate = 0)', () => {
     expect(rows.map((r) => r.action)).toEqual(['s3.proxy.PutObject', 's3.proxy.DeleteObject', 's3.proxy.PutObject']);
   });
 
-  // KNOWN BUG (src/proxy/handle-s3-request.ts ~L128-143, not ours to fix): the event's
-  // accessKeyId, principal and operation are set only after verifyRequest succeeds, so a
-  // request refused while authenticating — a disabled or expired key, a wrong secret, an
-  // unknown key id — is recorded as `s3.proxy.Unclassified` with access_key_id null: the
-  // trail cannot say which key was tried. These `it.fails` flip to failures once it is fixed;
-  // turn them into plain `it` then.
-  it.fails('a request by a disabled key is recorded against that key and its operation', async () => {
+  // A request refused while authenticating — a disabled or expired key, a wrong secret, an
+  // unknown key id — is recorded against the key id it claimed and the operation it asked for.
+  it('a request by a disabled key is recorded against that key and its operation', async () => {
     const key = await mint(root, [{ bucket: BUCKET, actions: ['*'] }]);
     expect((await root.patch(`/credentials/${key.accessKeyId}`, { enabled: false })).status).toBe(200);
     const refused = await requestIdOf(put(s3(sampledNone, key), 'in/disabled.txt'));
@@ -194,7 +190,7 @@ describe('S3 requests (read_sample_rate = 0)', () => {
     });
   });
 
-  it.fails('a request signed with a wrong secret is recorded against the key id it presented', async () => {
+  it('a request signed with a wrong secret is recorded against the key id it presented', async () => {
     const key = await mint(root, [{ bucket: BUCKET, actions: ['*'] }]);
     const refused = await requestIdOf(put(s3(sampledNone, { ...key, secretAccessKey: `${key.secretAccessKey.slice(1)}x` }), 'in/badsig.txt'));
     expect(refused.error).toBe('SignatureDoesNotMatch');
@@ -206,7 +202,7 @@ describe('S3 requests (read_sample_rate = 0)', () => {
     });
   });
 
-  it('a request refused while authenticating still leaves one denied row (what is recorded today)', async () => {
+  it('a request by a revoked (now unknown) key is recorded against the key id it presented', async () => {
     const key = await mint(root, [{ bucket: BUCKET, actions: ['*'] }]);
     expect((await root.delete(`/credentials/${key.accessKeyId}`)).status).toBe(204);
     const refused = await requestIdOf(getObject(s3(sampledNone, key), 'in/gone.txt'));
@@ -217,6 +213,9 @@ describe('S3 requests (read_sample_rate = 0)', () => {
       error_code: 'InvalidAccessKeyId',
       bucket: BUCKET,
       key: 'in/gone.txt',
+      action: 's3.proxy.GetObject',
+      access_key_id: key.accessKeyId,
+      detail: { access_key_id: key.accessKeyId },
     });
   });
 });
