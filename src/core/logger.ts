@@ -21,13 +21,24 @@ export const REDACT_PATHS = [
 
 let lastMs = -1;
 let lastTime = '';
+let lastSecond = -1;
+let secondPrefix = '';
 
-/** pino timestamp: ISO 8601, formatted once per millisecond however many lines share it. */
-function isoTimeMemo(): string {
+/**
+ * pino timestamp: ISO 8601, formatted once per millisecond however many lines share it, and
+ * only the milliseconds within the same second (Date#toISOString costs ≈ 0.75 µs here).
+ */
+export function isoTimeMemo(): string {
   const now = Date.now();
   if (now !== lastMs) {
     lastMs = now;
-    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+    const second = Math.floor(now / 1000);
+    if (second !== lastSecond) {
+      lastSecond = second;
+      secondPrefix = `,"time":"${new Date(second * 1000).toISOString().slice(0, 20)}`;
+    }
+    const ms = now - second * 1000;
+    lastTime = `${secondPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
   }
   return lastTime;
 }

@@ -3,6 +3,7 @@
  * pino would write for log.info(event, 's3 request').
  */
 import { Writable } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLogger, createRequestLogger } from '../../../src/core/logger.js';
 import type { S3RequestEvent } from '../../../src/proxy/handle-s3-request.js';
@@ -67,6 +68,21 @@ describe('the per-request log line', () => {
     expect(a.lines).toHaveLength(1);
     expect(withoutTime(a.lines[0] ?? '')).toBe(withoutTime(b.lines[0] ?? ''));
     expect(JSON.parse(a.lines[0] ?? '')).toMatchObject({ level: 30, service: 's3gate', msg: 's3 request', requestId: event.requestId });
+  });
+
+  it('prints latencies and plain or escaped strings exactly as pino does', () => {
+    const a = capture();
+    const b = capture();
+    const fast = createRequestLogger(a.log);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10 ** 12 }), fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }), (micros, key, principal) => {
+        const event = { ...FULL, latencyMs: Math.round(micros) / 1000, key, principal };
+        fast.info(formatRequestEvent(event), 's3 request');
+        b.log.info(event, 's3 request');
+        expect(withoutTime(a.lines.at(-1) ?? '')).toBe(withoutTime(b.lines.at(-1) ?? ''));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('is not written below the logger level', () => {
