@@ -20,11 +20,18 @@ function utcMs(year: number, month: number, day: number, hour: number, minute: n
   return ms;
 }
 
+let lastAmzText = '';
+let lastAmzMs: number | undefined;
+
 /** Parses `YYYYMMDDTHHMMSSZ` into epoch ms; undefined when malformed or not a real date. */
 export function parseAmzDate(text: string): number | undefined {
+  // Requests signed within the same second carry the same text: the last result is kept.
+  if (text === lastAmzText) return lastAmzMs;
   const m = AMZ_DATE.exec(text);
-  if (m === null) return undefined;
-  return utcMs(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  const ms = m === null ? undefined : utcMs(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  lastAmzText = text;
+  lastAmzMs = ms;
+  return ms;
 }
 
 /** Parses an RFC 1123 date (`Sun, 06 Nov 1994 08:49:37 GMT`) into epoch ms; undefined when malformed. */

@@ -23,13 +23,20 @@ const SHORT_DATE = /^\d{8}$/;
  */
 const USUAL_SCOPE = /^([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request$/;
 
+/** The last scope parsed: a client sends the same one with every request of the day. */
+let lastScopeText = '';
+let lastScope: ParsedCredentialScope | undefined;
+
 export function parseCredentialScope(text: string, errorCode: S3ErrorCode): ParsedCredentialScope {
+  if (text === lastScopeText && lastScope !== undefined) return lastScope;
   const usual = USUAL_SCOPE.exec(text);
   if (usual !== null) {
     const shortDate = usual[2] as string;
     const region = usual[3] as string;
     const service = usual[4] as string;
-    return { accessKeyId: usual[1] as string, shortDate, region, service, scope: text.slice(text.length - shortDate.length - region.length - service.length - 15) };
+    lastScope = Object.freeze({ accessKeyId: usual[1] as string, shortDate, region, service, scope: text.slice(text.length - shortDate.length - region.length - service.length - 15) });
+    lastScopeText = text;
+    return lastScope;
   }
   const parts = text.split('/');
   const n = parts.length;
@@ -59,12 +66,19 @@ const HEADER_LIST = /^[a-z0-9!#$%&'*+\-.^_`|~]+(?:;[a-z0-9!#$%&'*+\-.^_`|~]+)*$/
 /**
  * Parses a SignedHeaders list `a;b;c`: lower-case token names, no duplicates, not empty.
  */
+let lastListText = '';
+let lastList: readonly string[] = [];
+
 export function parseSignedHeaders(text: string, errorCode: S3ErrorCode): readonly string[] {
+  // A client signs the same header set request after request: the last list is kept.
+  if (text === lastListText && text !== '') return lastList;
   const names = HEADER_LIST.test(text) ? text.split(';') : undefined;
   if (names === undefined || hasDuplicate(names)) {
     throw new S3Error(errorCode, `${errorPrefix(errorCode)} the SignedHeaders list is invalid.`);
   }
-  return names;
+  lastList = Object.freeze(names);
+  lastListText = text;
+  return lastList;
 }
 
 /** Lists are short (≈ 5–15 names) and usually sorted: a sortedness pass first, a Set only if not. */
