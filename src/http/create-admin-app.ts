@@ -62,7 +62,7 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
     bodyLimit: 1024 * 1024,
     // proxy.toml access key ids may be 128 characters (fastify's default stops at 100);
     // longer ones reach frameworkErrors below and are a JSON 404 like any unknown id.
-    maxParamLength: 128,
+    routerOptions: { maxParamLength: 128 },
     // Errors the router raises before any hook runs (an over-long id, broken percent-encoding)
     // get the same JSON shape, request id and no-store as every other answer.
     frameworkErrors: (error: Error & { code?: string }, _request: FastifyRequest, reply: FastifyReply) => {
