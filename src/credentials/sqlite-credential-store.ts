@@ -92,33 +92,16 @@ interface UserRow {
   readonly updated_at: number;
 }
 
-interface LoadRow {
-  readonly access_key_id: string;
-  readonly secret_ciphertext: string;
-  readonly description: string;
-  readonly user_id: string | null;
-  readonly scopes: string;
-  readonly enabled: number;
-  readonly expires_at: number | null;
-  readonly created_at: number;
+/** A credential row joined with its user's columns (all null for a minted key). */
+interface LoadRow extends Omit<CredentialRow, 'updated_at' | 'created_by'> {
   readonly username: string | null;
   readonly role: string | null;
   readonly is_active: number | null;
   readonly user_scopes: string | null;
 }
 
-interface CredentialInsert {
-  readonly access_key_id: string;
-  readonly secret_ciphertext: string;
-  readonly description: string;
-  readonly user_id: string | null;
-  readonly scopes: string;
-  readonly enabled: number;
-  readonly expires_at: number | null;
-  readonly created_at: number;
-  readonly updated_at: number;
-  readonly created_by: string | null;
-}
+/** An INSERT's named parameters are exactly the row's columns. */
+type CredentialInsert = CredentialRow;
 
 interface CredentialUpdate {
   readonly access_key_id: string;
