@@ -30,16 +30,34 @@ export function isSigV4aAuthorization(value: string): boolean {
 /** The form every SDK sends, fields in the documented order; anything else takes the general path. */
 const USUAL_FORM = /^AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([^,\s]+), ?Signature=([0-9a-f]{64})$/;
 
+/**
+ * The last header in the usual form, up to `Signature=`, and what it parsed to: a client sends
+ * the same credential and header list with every request, only the signature changes, so the
+ * next header with the same prefix needs only its 64 hex digits checked.
+ */
+let lastPrefix = '';
+let lastParsed: ParsedAuthorizationV4 | undefined;
+
 export function parseAuthorizationHeaderV4(value: string): ParsedAuthorizationV4 {
+  const signatureStart = value.length - 64;
+  if (lastParsed !== undefined && signatureStart === lastPrefix.length && value.startsWith(lastPrefix)) {
+    const signature = value.slice(signatureStart);
+    if (SIGNATURE_HEX.test(signature)) {
+      return { credential: lastParsed.credential, signedHeaders: lastParsed.signedHeaders, signedHeadersText: lastParsed.signedHeadersText, signature };
+    }
+  }
   const usual = USUAL_FORM.exec(value);
   if (usual !== null) {
     const signedHeaders = usual[2] as string;
-    return {
+    const parsed = {
       credential: parseCredentialScope(usual[1] as string, MALFORMED),
       signedHeaders: parseSignedHeaders(signedHeaders, MALFORMED),
       signedHeadersText: signedHeaders,
       signature: usual[3] as string,
     };
+    lastPrefix = value.slice(0, signatureStart);
+    lastParsed = parsed;
+    return parsed;
   }
   if (isSigV4aAuthorization(value)) throw new S3Error('NotImplemented', SIGV4A_NOT_SUPPORTED);
   if (!value.startsWith(SIGV4_ALGORITHM + ' ')) {

@@ -12,10 +12,17 @@ export function hexDigestMatches(expectedDigest: Buffer, providedHex: string): b
   return timingSafeEqual(expectedDigest, Buffer.from(providedHex, 'hex'));
 }
 
+/** Two fixed views of one scratch buffer: the strings are written in, nothing is allocated per compare. */
+const SCRATCH = Buffer.alloc(128);
+const EXPECTED = SCRATCH.subarray(0, 64);
+const PROVIDED = SCRATCH.subarray(64, 128);
+
 /** True when `providedHex` equals `expectedHex` (both 64 lower-case hex digits), in constant time. */
 export function hexSignatureMatches(expectedHex: string, providedHex: string): boolean {
   if (!LOWER_HEX_64.test(providedHex) || expectedHex.length !== 64) return false;
-  return timingSafeEqual(Buffer.from(expectedHex, 'latin1'), Buffer.from(providedHex, 'latin1'));
+  EXPECTED.write(expectedHex, 0, 'latin1');
+  PROVIDED.write(providedHex, 0, 'latin1');
+  return timingSafeEqual(EXPECTED, PROVIDED);
 }
 
 /** True when two byte strings are equal; the time taken does not depend on where they differ. */

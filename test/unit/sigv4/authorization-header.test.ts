@@ -45,6 +45,17 @@ describe('parseAuthorizationHeaderV4', () => {
     expect(() => parseAuthorizationHeaderV4(value)).toThrow(code('AuthorizationHeaderMalformed'));
   });
 
+  it('parses a header that repeats the last one but for its signature (the remembered prefix)', () => {
+    const prefix = 'AWS4-HMAC-SHA256 Credential=AKMEMO/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=';
+    const first = parseAuthorizationHeaderV4(prefix + SIG);
+    const other = SIG.replace(/^./, SIG.startsWith('a') ? 'b' : 'a');
+    const second = parseAuthorizationHeaderV4(prefix + other);
+    expect(second).toEqual({ ...first, signature: other });
+    expect(() => parseAuthorizationHeaderV4(prefix + SIG.toUpperCase())).toThrow(code('AuthorizationHeaderMalformed'));
+    expect(() => parseAuthorizationHeaderV4(`${prefix}${SIG.slice(1)}z`)).toThrow(code('AuthorizationHeaderMalformed'));
+    expect(parseAuthorizationHeaderV4(prefix + SIG)).toEqual(first);
+  });
+
   it('SigV4A → NotImplemented with a clear message', () => {
     expect(() => parseAuthorizationHeaderV4('AWS4-ECDSA-P256-SHA256 Credential=AK/20130524/s3/aws4_request, SignedHeaders=host, Signature=30')).toThrow(
       expect.objectContaining({ code: 'NotImplemented', message: 'SigV4A is not supported; sign with SigV4 (AWS4-HMAC-SHA256)' }),
