@@ -6,7 +6,8 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
  * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type { X2jOptions, XMLParser } from 'fast-xml-parser';
 import { escapeXml } from '../core/xml-escape.js';
 import { S3Error } from './s3-error.js';
 
@@ -153,7 +154,21 @@ export function buildDeleteObjectsXml(request: DeleteObjectsRequest): string {
 const CDATA = '#cdata';
 const TEXT = '#text';
 
-const parser = new XMLParser({
+/**
+ * fast-xml-parser is loaded on the first XML body parsed (DeleteObjects, a glob scope's
+ * ListBuckets), not at start: ≈ 3 MiB of resident memory a proxy that never parses XML does not
+ * need. Loaded synchronously (its CommonJS build), so the parsers stay synchronous.
+ */
+let fxp: typeof import('fast-xml-parser') | undefined;
+let parserInstance: XMLParser | undefined;
+
+function xmlParser(): { parser: XMLParser; validate: (typeof import('fast-xml-parser'))['XMLValidator']['validate'] } {
+  fxp ??= createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser');
+  parserInstance ??= new fxp.XMLParser(PARSER_OPTIONS);
+  return { parser: parserInstance, validate: fxp.XMLValidator.validate };
+}
+
+const PARSER_OPTIONS: X2jOptions = {
   ignoreAttributes: true,
   removeNSPrefix: true,
   parseTagValue: false,
@@ -164,8 +179,8 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   commentPropName: false,
-  isArray: (_name, jpath) => ARRAY_PATHS.has(String(jpath)),
-});
+  isArray: (_name: string, jpath: unknown) => ARRAY_PATHS.has(String(jpath)),
+};
 
 const ARRAY_PATHS: ReadonlySet<string> = new Set([
   'Delete.Object',
@@ -213,7 +228,8 @@ const FORBIDDEN_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 function parseDocument(text: string, onError: () => S3Error): Record<string, unknown> {
   if (/<!DOCTYPE/i.test(text) || FORBIDDEN_CHARS.test(text)) throw onError();
-  if (XMLValidator.validate(text) !== true) throw onError();
+  const { parser, validate } = xmlParser();
+  if (validate(text) !== true) throw onError();
   let doc: unknown;
   try {
     doc = parser.parse(text);
