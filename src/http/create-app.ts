@@ -15,7 +15,7 @@ import { createRequestId } from '../core/request-id.js';
 import type { S3RequestContext } from '../proxy/handle-s3-request.js';
 import { S3Error } from '../s3/s3-error.js';
 import { buildErrorXml } from '../s3/xml.js';
-import { createS3Listener } from './s3-listener.js';
+import { createS3Listener, type ListenerState } from './s3-listener.js';
 
 export interface AppOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
@@ -38,12 +38,17 @@ export interface S3App {
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** How often node checks request and headers timeouts. */
 const CONNECTIONS_CHECKING_INTERVAL_MS = 2_000;
-/** While closing: how often connections that became idle (their last response done) are closed. */
-const CLOSE_SWEEP_INTERVAL_MS = 50;
+/** While closing: how often connections left idle are looked for (a safety net, see close()). */
+const CLOSE_SWEEP_INTERVAL_MS = 250;
 
 export function createApp(options: AppOptions): S3App {
-  let closing = false;
-  const listener = createS3Listener(options.s3, () => closing);
+  const state: ListenerState = {
+    closing: false,
+    inFlight: new Set(),
+    // A request done while closing leaves its keep-alive connection idle: close it now.
+    onSettledWhileClosing: () => server.closeIdleConnections(),
+  };
+  const listener = createS3Listener(options.s3, state);
   const serverOptions = { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS };
   const server: HttpServer | HttpsServer =
     options.tls === undefined
@@ -76,9 +81,11 @@ export function createApp(options: AppOptions): S3App {
       }),
     close: () => {
       closed ??= new Promise<void>((resolve) => {
-        closing = true;
-        // server.close() closes the idle keep-alive connections now; a connection whose
-        // request is in flight becomes idle when its response is done and is closed then.
+        state.closing = true;
+        // Responses not started yet say "Connection: close"; server.close() closes the idle
+        // keep-alive connections now; one whose request is in flight is closed when that
+        // request is done; a request arriving on a connection still open is refused with 503.
+        for (const res of state.inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
         const sweep = setInterval(() => server.closeIdleConnections(), CLOSE_SWEEP_INTERVAL_MS);
         server.close(() => {
           clearInterval(sweep);

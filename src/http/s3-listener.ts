@@ -12,27 +12,43 @@ import { S3Error } from '../s3/s3-error.js';
 
 export type S3Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
-/**
- * `isClosing()` true: the server is shutting down; a request that still arrives (on a
- * keep-alive connection already open) is refused with 503 and its connection closed.
- */
-export function createS3Listener(ctx: S3RequestContext, isClosing: () => boolean): S3Listener {
+/** What the server's shutdown needs to know about the requests being handled. */
+export interface ListenerState {
+  /** True once the server is closing: a request that still arrives is refused with 503. */
+  closing: boolean;
+  /** Responses of the requests being handled. */
+  readonly inFlight: Set<ServerResponse>;
+  /** Called when a request finishes while closing (its connection may be idle now). */
+  onSettledWhileClosing(): void;
+}
+
+export function createS3Listener(ctx: S3RequestContext, state: ListenerState): S3Listener {
   return (req, res) => {
-    if (isClosing()) {
+    if (state.closing) {
       refuseWhileClosing(req, res);
       return;
     }
-    handleS3Request(req, res, ctx).catch((err: unknown) => {
-      // handleS3Request answers every failure itself; only its finally (the log line, the
-      // completion hook) can still throw. Never leave the client waiting.
-      ctx.log.error({ err }, 'unhandled error after an S3 request');
-      if (!res.headersSent) {
-        sendS3Error(res, new S3Error('InternalError'), { method: req.method ?? 'GET', resource: '', requestId: createRequestId(), headers: {}, closeConnection: true });
-      } else if (!res.writableEnded) {
-        res.destroy();
-      }
-    });
+    state.inFlight.add(res);
+    handleS3Request(req, res, ctx).then(
+      () => settled(state, res),
+      (err: unknown) => {
+        // handleS3Request answers every failure itself; only its finally (the log line, the
+        // completion hook) can still throw. Never leave the client waiting.
+        ctx.log.error({ err }, 'unhandled error after an S3 request');
+        if (!res.headersSent) {
+          sendS3Error(res, new S3Error('InternalError'), { method: req.method ?? 'GET', resource: '', requestId: createRequestId(), headers: {}, closeConnection: true });
+        } else if (!res.writableEnded) {
+          res.destroy();
+        }
+        settled(state, res);
+      },
+    );
   };
+}
+
+function settled(state: ListenerState, res: ServerResponse): void {
+  state.inFlight.delete(res);
+  if (state.closing) state.onSettledWhileClosing();
 }
 
 function refuseWhileClosing(req: IncomingMessage, res: ServerResponse): void {
