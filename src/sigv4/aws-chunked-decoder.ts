@@ -1,8 +1,9 @@
 /**
  * Decodes an aws-chunked body while checking it: chunk signatures (signed variants), the decoded
- * length, the trailing checksum and the trailer signature. Decoded bytes flow out eagerly, except
- * the most recent piece, which is held back until everything has verified: a body that fails
- * never reaches downstream complete, so the upstream PUT (fixed Content-Length) can be aborted.
+ * length, the trailing checksum and the trailer signature. Decoded bytes flow out as soon as an
+ * output buffer (256 KiB) is full, except the buffer with the body's last byte, which is held
+ * back until everything has verified: a body that fails never reaches downstream complete, so
+ * the upstream PUT (fixed Content-Length) can be aborted.
  *
  * Signed:   `hex-size;chunk-signature=<64hex>\r\n<data>\r\n` … `0;chunk-signature=<64hex>\r\n`
  *           then `\r\n`, or for -TRAILER `x-amz-checksum-…:<b64>\r\n` `x-amz-trailer-signature:<64hex>\r\n` `\r\n`.
@@ -20,6 +21,8 @@ import { CHUNK_ALGORITHM, EMPTY_SHA256_HEX, TRAILER_ALGORITHM, buildCanonicalTra
 import { createTrailerChecksum, isSupportedTrailer, type RunningChecksum } from './trailer-checksum.js';
 
 export const DEFAULT_MAX_CHUNK_SIZE_BYTES = 16 * 1024 * 1024;
+/** Decoded bytes are copied into buffers of this size and passed on whole: fewer, larger writes upstream. */
+const OUTPUT_BYTES = 256 * 1024;
 export const DEFAULT_MAX_LINE_BYTES = 4 * 1024;
 
 export interface AwsChunkedSigning {
@@ -79,8 +82,14 @@ export class AwsChunkedDecoder extends Transform {
   private trailerValue: string | undefined;
   private trailerSignatureSeen = false;
   private blankBeforeTrailerSeen = false;
-  /** The most recent decoded piece, not yet pushed. */
-  private held: Buffer | undefined;
+  /**
+   * The output buffer being filled, and how much of it is. A full one is passed on at once,
+   * unless it holds the body's last byte: that one waits until everything has verified.
+   */
+  private out: Buffer | undefined;
+  private outUsed = 0;
+  /** Decoded bytes copied to output buffers so far. */
+  private released = 0;
 
   constructor(options: AwsChunkedDecoderOptions) {
     super();
@@ -104,7 +113,7 @@ export class AwsChunkedDecoder extends Transform {
       this.consume(chunk);
       callback();
     } catch (err) {
-      this.held = undefined;
+      this.out = undefined;
       callback(err instanceof Error ? err : new Error(String(err)));
     }
   }
@@ -115,24 +124,44 @@ export class AwsChunkedDecoder extends Transform {
       try {
         this.finishTrailer();
       } catch (err) {
-        this.held = undefined;
+        this.out = undefined;
         callback(err instanceof Error ? err : new Error(String(err)));
         return;
       }
     }
     if (this.state !== STATE_DONE) {
-      this.held = undefined;
+      this.out = undefined;
       callback(new S3Error('IncompleteBody', 'The aws-chunked body ended before its final chunk and trailer.'));
       return;
     }
-    if (this.held !== undefined) this.push(this.held);
-    this.held = undefined;
+    if (this.out !== undefined && this.outUsed > 0) this.push(this.out.subarray(0, this.outUsed));
+    this.out = undefined;
     callback();
   }
 
+  /**
+   * Copies decoded bytes into the output buffer (fewer, larger writes upstream than passing on
+   * each piece of each socket read). The buffer with the body's last byte is never passed on
+   * here: _flush does that once everything has verified, so the upstream never sees a complete
+   * body that failed.
+   */
   private release(piece: Buffer): void {
-    if (this.held !== undefined) this.push(this.held);
-    this.held = piece;
+    let from = 0;
+    while (from < piece.length) {
+      if (this.out === undefined) {
+        // Never larger than what is left of the body (chunk sizes were checked against it).
+        this.out = Buffer.allocUnsafeSlow(Math.min(OUTPUT_BYTES, this.decodedLength - this.released));
+        this.outUsed = 0;
+      }
+      const n = piece.copy(this.out, this.outUsed, from);
+      from += n;
+      this.outUsed += n;
+      this.released += n;
+      if (this.outUsed === this.out.length && this.released < this.decodedLength) {
+        this.push(this.out);
+        this.out = undefined;
+      }
+    }
   }
 
   private consume(buf: Buffer): void {
