@@ -96,7 +96,13 @@ export interface AdminServiceDeps {
   readonly loginLimiter?: LoginLimiter | undefined;
 }
 
+/** scrypt runs on libuv's pool (4 threads by default): more at once only queues, and lets one client hog it. */
+const MAX_CONCURRENT_LOGINS = 8;
+
 export class AdminService {
+  /** Password hashes under way. */
+  private hashing = 0;
+
   constructor(private readonly deps: AdminServiceDeps) {}
 
   // ------------------------------------------------------------------ sessions
@@ -113,9 +119,21 @@ export class AdminService {
       this.audit(base, 'admin.session.login', 'denied', 429, { reason: 'too many failed logins' }, 'TooManyRequests');
       throw new AdminError('TooManyRequests', 429, 'too many failed logins: wait before trying again', undefined, Math.ceil(waitMs / 1000));
     }
-    const user = await this.deps.store.verifyPassword(username, password);
+    if (this.hashing >= MAX_CONCURRENT_LOGINS) {
+      this.audit(base, 'admin.session.login', 'denied', 429, { reason: 'too many logins at once' }, 'TooManyRequests');
+      throw new AdminError('TooManyRequests', 429, 'too many logins at once: try again in a moment', undefined, 1);
+    }
+    // Counted as a failure before the (slow) hash, so guesses sent in parallel cannot all pass
+    // the check above; a success takes it back.
+    loginLimiter?.recordFailure(username, address);
+    this.hashing++;
+    let user: UserRecord | undefined;
+    try {
+      user = await this.deps.store.verifyPassword(username, password);
+    } finally {
+      this.hashing--;
+    }
     if (user === undefined || !user.isActive) {
-      loginLimiter?.recordFailure(username, address);
       this.audit(base, 'admin.session.login', 'denied', 401, { reason: user === undefined ? 'wrong username or password' : 'user is inactive' }, 'InvalidCredentials');
       // One message for every cause: no hint whether the username exists.
       throw new AdminError('InvalidCredentials', 401, 'wrong username or password, or the user is inactive');

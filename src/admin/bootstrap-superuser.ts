@@ -5,7 +5,7 @@
  * password: use `s3gate users set-password`). The CLI equivalent is `s3gate admin create-user`.
  */
 import type { Logger } from 'pino';
-import type { CredentialStore } from '../credentials/credential-store.js';
+import { type CredentialStore, StoreConflictError } from '../credentials/credential-store.js';
 
 export const ADMIN_USERNAME_ENV = 'S3GATE_ADMIN_USERNAME';
 export const ADMIN_PASSWORD_ENV = 'S3GATE_ADMIN_PASSWORD';
@@ -23,6 +23,13 @@ export async function bootstrapSuperUser(store: CredentialStore, env: Readonly<R
     return;
   }
   if (hasSuperUser) return;
-  const user = await store.createUser({ username, password, role: 'SuperUser' });
+  let user: Awaited<ReturnType<CredentialStore['createUser']>>;
+  try {
+    user = await store.createUser({ username, password, role: 'SuperUser' });
+  } catch (err) {
+    // Another process starting at the same moment created it first.
+    if (err instanceof StoreConflictError && store.getUserByUsername(username) !== undefined) return;
+    throw err;
+  }
   log.info({ username: user.username, userId: user.id }, `SuperUser created from ${ADMIN_USERNAME_ENV}/${ADMIN_PASSWORD_ENV}`);
 }

@@ -43,8 +43,11 @@ export class LoginLimiter {
     this.bump(this.addresses, address, now);
   }
 
+  /** Clears the pair and takes back the attempt counted (pessimistically) for the address. */
   recordSuccess(username: string, address: string): void {
     this.pairs.delete(pairKey(username, address));
+    const byAddress = this.addresses.get(address);
+    if (byAddress !== undefined && byAddress.failures > 0) byAddress.failures--;
   }
 
   private live(map: Map<string, Window>, key: string, now: number): Window | undefined {

@@ -102,9 +102,12 @@ export function migrateDatabase(db: Database.Database): void {
   }
   for (const migration of MIGRATIONS) {
     if (migration.version <= current) continue;
+    // IMMEDIATE takes the write lock first, and the version is read again under it: two
+    // processes starting on a fresh database apply each migration once, not twice.
     db.transaction(() => {
+      if ((db.pragma('user_version', { simple: true }) as number) >= migration.version) return;
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
-    })();
+    }).immediate();
   }
 }

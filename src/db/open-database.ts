@@ -12,6 +12,8 @@ import { migrateDatabase } from './migrations.js';
 export type SqliteDatabase = Database.Database;
 
 export const DATABASE_FILE_NAME = 's3gate.db';
+/** How long a write waits for another process's lock before failing. */
+export const BUSY_TIMEOUT_MS = 5000;
 
 export interface OpenDatabaseOptions {
   /** Opened read-write and created if absent (its directory too, mode 0700). */
@@ -24,10 +26,11 @@ export function openDatabase(options: OpenDatabaseOptions): SqliteDatabase {
   const fresh = !existsSync(options.file);
   const db = new Database(options.file);
   try {
+    // The busy timeout first: switching to WAL needs a lock another process may hold.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     if (fresh) chmodSync(options.file, 0o600);
     migrateDatabase(db);
     return db;

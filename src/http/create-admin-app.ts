@@ -52,6 +52,8 @@ declare module 'fastify' {
 }
 
 const ACCESS_KEY_ID = /^[A-Za-z0-9]{3,128}$/;
+const ADMIN_REQUEST_TIMEOUT_MS = 30_000;
+const ADMIN_IDLE_TIMEOUT_MS = 60_000;
 const USER_ID = /^usr_[a-z2-7]{20}$/;
 
 export function createAdminApp(options: AdminAppOptions): FastifyInstance {
@@ -75,7 +77,12 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
     },
     ...(https === null ? {} : { https }),
     return503OnClosing: true,
+    // A client trickling its request cannot hold a connection (or a graceful shutdown) open.
+    requestTimeout: ADMIN_REQUEST_TIMEOUT_MS,
+    connectionTimeout: ADMIN_IDLE_TIMEOUT_MS,
+    keepAliveTimeout: 5_000,
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  (app.server as { headersTimeout?: number }).headersTimeout = ADMIN_REQUEST_TIMEOUT_MS;
   const openApi = buildAdminOpenApi();
   // JSON only: fastify also parses text/plain by default, which would turn a body sent
   // with the wrong Content-Type into a confusing 400 instead of 415.
@@ -154,8 +161,11 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
     request.adminSession = authenticate(request);
   });
 
+  // Checked again once the body has arrived: a user deleted, deactivated or demoted while
+  // their request's body was still on its way must not act.
   const session = (request: FastifyRequest): Session => {
     if (request.adminSession === null) throw new Error('unreachable: a protected admin route ran without a session');
+    request.adminSession = authenticate(request);
     return request.adminSession;
   };
 
