@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { Statement } from 'better-sqlite3';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { SqliteDatabase } from '../db/open-database.js';
+import { BUSY_TIMEOUT_MS, type SqliteDatabase } from '../db/open-database.js';
 import type { AuditRecord, AuditSink } from './audit-record.js';
 
 export interface SqliteAuditSinkOptions {
@@ -44,6 +44,9 @@ const COMPACT_AFTER = 4096;
 const INSERT_SQL = `INSERT INTO audit (time, request_id, action, outcome, status, error_code, principal,
   access_key_id, bucket, key, bytes, client_address, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const ROWS_PER_STATEMENT = 32;
+/** The lock wait of a background flush, in ms (the event loop is blocked meanwhile). */
+const TICK_BUSY_TIMEOUT_MS = 20;
+const CLOSE_ATTEMPTS = 4;
 const INSERT_BLOCK_SQL = `${INSERT_SQL.slice(0, INSERT_SQL.indexOf('VALUES'))}VALUES ${Array.from({ length: ROWS_PER_STATEMENT }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
 const PRUNE_SQL = 'DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE time < ? ORDER BY time LIMIT ?)';
 
@@ -159,7 +162,9 @@ export class SqliteAuditSink implements AuditSink {
     clearInterval(this.#timer);
     if (this.#retentionTimer !== undefined) clearInterval(this.#retentionTimer);
     if (this.#pruneStep !== undefined) clearTimeout(this.#pruneStep);
-    this.flush();
+    // At close the full busy timeout applies, a few times over: a lock held by another
+    // process (a CLI re-encryption, say) is waited out rather than the rows dropped.
+    for (let attempt = 0; attempt < CLOSE_ATTEMPTS && this.#live > 0; attempt++) this.flush();
     if (this.#live > 0) this.#log?.error({ pending: this.#live }, 'audit: rows could not be written at close and are lost');
   }
 
@@ -177,7 +182,17 @@ export class SqliteAuditSink implements AuditSink {
   #tick(): void {
     this.#reportDrops();
     if (this.#live === 0) return;
-    if (this.#writeBatch() && this.#live > 0 && !this.#immediateScheduled && !this.#closed) {
+    // On the request path's thread: never wait long for another process's write lock (the
+    // connection's busy timeout is seconds). A busy database fails this batch at once; it is
+    // kept and retried next tick.
+    this.#db.pragma(`busy_timeout = ${TICK_BUSY_TIMEOUT_MS}`);
+    let written: boolean;
+    try {
+      written = this.#writeBatch();
+    } finally {
+      this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+    if (written && this.#live > 0 && !this.#immediateScheduled && !this.#closed) {
       // The rest on the next turn of the event loop, so requests run in between.
       this.#immediateScheduled = true;
       setImmediate(() => {
