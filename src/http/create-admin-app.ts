@@ -48,6 +48,9 @@ declare module 'fastify' {
     adminRequestId: string;
     /** Set by the onRequest hook for every route but the public ones (login, health, OpenAPI). */
     adminSession: Session | null;
+    /** The error code answered, for the refusal audit row. */
+    adminErrorCode: string | undefined;
+    adminErrorField: string | undefined;
   }
 }
 
@@ -102,13 +105,38 @@ export function createAdminApp(options: AdminAppOptions): FastifyInstance {
 
   app.decorateRequest('adminRequestId', '');
   app.decorateRequest('adminSession', null);
+  app.decorateRequest('adminErrorCode', undefined);
+  app.decorateRequest('adminErrorField', undefined);
   app.addHook('onRequest', async (request, reply) => {
     request.adminRequestId = createRequestId();
     void reply.header('x-request-id', request.adminRequestId).header('cache-control', 'no-store');
   });
 
+  // Refusals the use cases do not audit themselves (a bad or expired token anywhere; a change
+  // refused as invalid, unknown or conflicting) still leave a row, with the error code.
+  app.addHook('onResponse', async (request, reply) => {
+    const status = reply.statusCode;
+    const code = request.adminErrorCode;
+    if (code === undefined || status < 400) return;
+    const isLogin = request.routeOptions.url === '/admin/api/login';
+    const tokenRefused = status === 401 && !isLogin;
+    const changeRefused = request.method !== 'GET' && request.method !== 'HEAD' && !isLogin && [400, 404, 409, 413, 415].includes(status) && code !== 'ReadOnlyCredential';
+    if (!tokenRefused && !changeRefused) return;
+    const user = request.adminSession?.user;
+    service.audit(
+      actorOf(request, user),
+      tokenRefused ? 'admin.session.rejected' : 'admin.request.refused',
+      tokenRefused ? 'denied' : 'error',
+      status,
+      { method: request.method, route: request.routeOptions.url ?? request.url.split('?')[0], ...(request.adminErrorField === undefined ? {} : { field: request.adminErrorField }) },
+      code,
+    );
+  });
+
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const requestId = request.adminRequestId || createRequestId();
+    request.adminErrorCode = error instanceof AdminError ? error.code : 'InvalidRequest';
+    if (error instanceof AdminError) request.adminErrorField = error.field;
     if (error instanceof AdminValidationError) {
       return reply.code(400).send({ error: { code: error.code, message: error.message, field: error.field, problems: error.problems, request_id: requestId } });
     }

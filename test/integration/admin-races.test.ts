@@ -4,7 +4,7 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type AdminClient, startStoreProxy, type StoreProxy } from '../support/admin.js';
+import { type AdminClient, eventually, startStoreProxy, type StoreProxy } from '../support/admin.js';
 import { startMoto, type MotoServer } from '../support/moto.js';
 
 let moto: MotoServer;
@@ -62,4 +62,18 @@ it('password guesses sent in parallel are held to the lockout: at most 5 are tri
   const statuses = results.map((r) => r.status);
   expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
   expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
+});
+
+it('refused admin requests leave an audit row: a bad token anywhere, an invalid or unknown change', async () => {
+  expect((await proxy.admin.as('s3ga1.forged.token').delete('/credentials/SGAKNOSUCHKEY0000000')).status).toBe(401);
+  expect((await root.post('/credentials', { description: 'x', scopes: [{ bucket: 'Bad_Bucket', actions: ['*'] }] })).status).toBe(400);
+  expect((await root.delete('/credentials/SGAKNOSUCHKEY0000000')).status).toBe(404);
+  await eventually(async () => {
+    const rejected = await root.get<{ items: Array<Record<string, unknown>> }>('/audit?action=admin.session.rejected');
+    expect(rejected.body.items[0]).toMatchObject({ outcome: 'denied', status: 401, error_code: 'Unauthorized', principal: 'anonymous', detail: { method: 'DELETE' } });
+    const refused = await root.get<{ items: Array<Record<string, unknown>> }>('/audit?action=admin.request.refused');
+    const rows = refused.body.items.map((r) => [r.status, r.error_code, (r.detail as { field?: string }).field ?? null]);
+    expect(rows).toEqual(expect.arrayContaining([[404, 'NotFound', null], [400, 'InvalidRequest', 'scopes[0].bucket']]));
+    expect(refused.body.items.every((r) => r.principal === 'user:root')).toBe(true);
+  });
 });
