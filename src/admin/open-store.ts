@@ -49,8 +49,10 @@ export function openStore(options: OpenStoreOptions): OpenStore {
   const store = new SqliteCredentialStore(db, box, options.clock, {
     onCorruptRow: (id, reason) => log?.error({ id, reason }, 'stored credential skipped: it cannot be served'),
   });
+  // The audit sink writes through a connection of its own (its busy timeout is short).
+  const auditDb = openDatabase({ file: join(options.store.path, DATABASE_FILE_NAME) });
   const audit = new SqliteAuditSink({
-    db,
+    db: auditDb,
     flushIntervalMs: options.audit.flushIntervalMs,
     retentionDays: options.pruneAudit === false ? 0 : options.audit.retentionDays,
     log,
@@ -67,6 +69,7 @@ export function openStore(options: OpenStoreOptions): OpenStore {
       if (closed) return;
       closed = true;
       audit.close();
+      auditDb.close();
       db.close();
     },
   };

@@ -17,6 +17,7 @@ import { BUSY_TIMEOUT_MS, type SqliteDatabase } from '../db/open-database.js';
 import type { AuditRecord, AuditSink } from './audit-record.js';
 
 export interface SqliteAuditSinkOptions {
+  /** A connection of the sink's own: its busy timeout is set short (see the constructor). */
   readonly db: SqliteDatabase;
   /** Default 200. */
   readonly flushIntervalMs?: number | undefined;
@@ -93,6 +94,9 @@ export class SqliteAuditSink implements AuditSink {
     this.#retentionMs = retentionDays * DAY_MS;
     this.#log = options.log;
     this.#clock = options.clock ?? systemClock;
+    // The sink's own connection: on the request path's thread it never waits long for another
+    // process's write lock (the batch is kept and retried next tick) — close() waits longer.
+    this.#db.pragma(`busy_timeout = ${TICK_BUSY_TIMEOUT_MS}`);
     this.#insert = this.#db.prepare(INSERT_SQL);
     this.#prune = this.#db.prepare(PRUNE_SQL);
     this.#insertBlock = this.#db.prepare(INSERT_BLOCK_SQL);
@@ -164,6 +168,7 @@ export class SqliteAuditSink implements AuditSink {
     if (this.#pruneStep !== undefined) clearTimeout(this.#pruneStep);
     // At close the full busy timeout applies, a few times over: a lock held by another
     // process (a CLI re-encryption, say) is waited out rather than the rows dropped.
+    this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     for (let attempt = 0; attempt < CLOSE_ATTEMPTS && this.#live > 0; attempt++) this.flush();
     if (this.#live > 0) this.#log?.error({ pending: this.#live }, 'audit: rows could not be written at close and are lost');
   }
@@ -182,16 +187,7 @@ export class SqliteAuditSink implements AuditSink {
   #tick(): void {
     this.#reportDrops();
     if (this.#live === 0) return;
-    // On the request path's thread: never wait long for another process's write lock (the
-    // connection's busy timeout is seconds). A busy database fails this batch at once; it is
-    // kept and retried next tick.
-    this.#db.pragma(`busy_timeout = ${TICK_BUSY_TIMEOUT_MS}`);
-    let written: boolean;
-    try {
-      written = this.#writeBatch();
-    } finally {
-      this.#db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    }
+    const written = this.#writeBatch();
     if (written && this.#live > 0 && !this.#immediateScheduled && !this.#closed) {
       // The rest on the next turn of the event loop, so requests run in between.
       this.#immediateScheduled = true;

@@ -46,11 +46,27 @@ export function openDatabase(options: OpenDatabaseOptions): SqliteDatabase {
  * https://www.sqlite.org/pragma.html#pragma_data_version
  */
 export function readDataVersion(db: SqliteDatabase): number {
-  return db.pragma('data_version', { simple: true }) as number;
+  return cachedStatement(db, 'PRAGMA data_version').pluck().get() as number;
 }
 
 /** The counter the triggers of migration 2 bump on every change to users or credentials. */
 export function readCredentialsVersion(db: SqliteDatabase): number {
-  const row = db.prepare("SELECT version FROM change_counter WHERE name = 'credentials'").get() as { version: number } | undefined;
-  return row?.version ?? 0;
+  return (cachedStatement(db, "SELECT version FROM change_counter WHERE name = 'credentials'").pluck().get() as number | undefined) ?? 0;
+}
+
+/** Polled several times a second: prepared once per connection (db.pragma() prepares every call). */
+const STATEMENTS = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
+
+function cachedStatement(db: SqliteDatabase, sql: string): Database.Statement {
+  let byDb = STATEMENTS.get(db);
+  if (byDb === undefined) {
+    byDb = new Map();
+    STATEMENTS.set(db, byDb);
+  }
+  let statement = byDb.get(sql);
+  if (statement === undefined) {
+    statement = db.prepare(sql);
+    byDb.set(sql, statement);
+  }
+  return statement;
 }
