@@ -92,8 +92,8 @@ async function startChild(name: string, script: string, args: string[], env: Rec
   return c;
 }
 
-function stopAll(): Promise<void[]> {
-  return Promise.all(
+async function stopAll(): Promise<void> {
+  await Promise.all(
     children.map(
       (c) =>
         new Promise<void>((ok) => {
