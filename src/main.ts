@@ -109,7 +109,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       const service = new AdminService({
         store: store.store,
         audit: store.audit,
-        invalidate: () => source.refresh(),
+        // A failed reload must not fail the admin request whose change is already committed:
+        // it is logged, and the poller retries on its next tick.
+        invalidate: () => {
+          try {
+            source.refresh();
+          } catch (err) {
+            log.error({ err: err instanceof Error ? err.message : String(err) }, 'credential cache not reloaded after a change: retrying on the next poll');
+          }
+        },
         tomlCredentials: () => credentialsFromConfig(currentConfig),
         clock,
         tokens: new AdminTokenSigner(store.masterKey, admin.tokenTtlSeconds, clock),

@@ -64,7 +64,15 @@ export class StoreCredentialSource {
     // so a failed load is retried on the next tick.
     const dataVersion = readDataVersion(this.db);
     const credentialsVersion = readCredentialsVersion(this.db);
-    const result = this.registry.replaceSource(STORE_SOURCE_NAME, this.store.loadCredentials());
+    let result: ReplaceSourceResult;
+    try {
+      result = this.registry.replaceSource(STORE_SOURCE_NAME, this.store.loadCredentials());
+    } catch (err) {
+      // This connection's own commits do not move data_version: forget it, so the next tick
+      // compares the change counter and retries, instead of waiting for another process.
+      this.lastDataVersion = undefined;
+      throw err;
+    }
     this.lastDataVersion = dataVersion;
     this.lastCredentialsVersion = credentialsVersion;
     if (result.duplicates.length > 0) {

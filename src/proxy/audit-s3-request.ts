@@ -73,8 +73,8 @@ export function buildS3AuditRecord(event: S3RequestEvent, timeMs: number, sample
     errorCode: event.errorCode,
     principal: event.principal,
     accessKeyId: event.accessKeyId,
-    bucket: event.bucket,
-    key: event.key,
+    bucket: capped(event.bucket, MAX_BUCKET_CHARS),
+    key: capped(event.key, MAX_KEY_CHARS),
     bytes: event.bytesIn > 0 ? event.bytesIn : event.bytesOut,
     clientAddress: event.clientAddress,
     detail: {
@@ -88,6 +88,18 @@ export function buildS3AuditRecord(event: S3RequestEvent, timeMs: number, sample
     },
     sampled,
   };
+}
+
+/**
+ * An unauthenticated request chooses its path (up to the header limit): a denial row keeps at
+ * most what S3 itself allows (a 63-character bucket name, a 1024-byte key), marked as cut,
+ * so refused junk cannot fill the disk 16 KiB at a time.
+ */
+const MAX_BUCKET_CHARS = 63;
+const MAX_KEY_CHARS = 1024;
+
+function capped(value: string | undefined, max: number): string | undefined {
+  return value === undefined || value.length <= max ? value : `${value.slice(0, max)}…`;
 }
 
 /**

@@ -245,3 +245,37 @@ describe('StoreCredentialSource', () => {
     );
   });
 });
+
+describe('StoreCredentialSource after a failed in-process reload', () => {
+  it('retries on the next poll even though its own commit did not move data_version', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openDatabase } = await import('../../../src/db/open-database.js');
+    const { SqliteCredentialStore } = await import('../../../src/credentials/sqlite-credential-store.js');
+    const { SecretBox } = await import('../../../src/credentials/secret-box.js');
+    const { CredentialRegistry } = await import('../../../src/credentials/credential-registry.js');
+    const { StoreCredentialSource } = await import('../../../src/credentials/store-credential-source.js');
+    const db = openDatabase({ file: join(mkdtempSync(join(tmpdir(), 's3gate-src-')), 's3gate.db') });
+    const store = new SqliteCredentialStore(db, new SecretBox(Buffer.alloc(32, 3)));
+    const registry = new CredentialRegistry();
+    const source = new StoreCredentialSource({ store, registry, db, pollIntervalMs: 20 });
+    source.start();
+    const issued = store.createCredential({ description: 'x', scopes: [{ bucket: 'bkt', prefixes: [], actions: ['*'] }] });
+    const load = store.loadCredentials.bind(store);
+    let failOnce = true;
+    store.loadCredentials = () => {
+      if (failOnce) {
+        failOnce = false;
+        throw new Error('disk I/O error');
+      }
+      return load();
+    };
+    expect(() => source.refresh()).toThrow('disk I/O error');
+    expect(registry.get(issued.record.accessKeyId)).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(registry.get(issued.record.accessKeyId)?.accessKeyId).toBe(issued.record.accessKeyId);
+    source.stop();
+    db.close();
+  });
+});

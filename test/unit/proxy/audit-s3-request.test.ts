@@ -212,3 +212,15 @@ describe('classifyS3Outcome', () => {
     expect(classifyS3Outcome(status, code)).toBe(outcome);
   });
 });
+
+describe('buildS3AuditRecord: sizes an unauthenticated client chooses', () => {
+  it('keeps at most a 63-character bucket and a 1024-character key, marked as cut', () => {
+    const record = buildS3AuditRecord(
+      { requestId: 'R', method: 'GET', accessKeyId: undefined, principal: undefined, operation: undefined, action: undefined, bucket: 'b'.repeat(300), key: 'k'.repeat(16_000), status: 403, errorCode: 'AccessDenied', bytesIn: 0, bytesOut: 0, latencyMs: 0, clientAddress: '203.0.113.9', forwarded: false },
+      0,
+      false,
+    );
+    expect(record.bucket).toBe(`${'b'.repeat(63)}…`);
+    expect(record.key).toBe(`${'k'.repeat(1024)}…`);
+  });
+});
