@@ -544,11 +544,29 @@ export class SqliteCredentialStore implements CredentialStore {
 
   loadCredentials(): Credential[] {
     const out: Credential[] = [];
+    this.openedNow = new Map();
     for (const row of this.selectForLoad.all()) {
       const credential = this.toCredential(row);
       if (credential !== undefined) out.push(credential);
     }
+    // Only the secrets of this load are kept: a revoked or rotated one is gone from memory.
+    this.openedBefore = this.openedNow;
     return out;
+  }
+
+  /**
+   * AES-GCM-opened secrets of the last load, by (access key id, ciphertext): every change
+   * reloads every key, and decrypting 50 000 of them each time would block for seconds. A
+   * ciphertext that changed (rotation, re-encryption) is opened afresh.
+   */
+  private openedBefore = new Map<string, string>();
+  private openedNow = new Map<string, string>();
+
+  private openSecret(sealed: string, accessKeyId: string): string {
+    const cacheKey = `${accessKeyId}\u0000${sealed}`;
+    const secret = this.openedBefore.get(cacheKey) ?? this.box.open(sealed, accessKeyId);
+    this.openedNow.set(cacheKey, secret);
+    return secret;
   }
 
   /**
@@ -677,7 +695,7 @@ export class SqliteCredentialStore implements CredentialStore {
     }
     let secretAccessKey: string;
     try {
-      secretAccessKey = this.box.open(row.secret_ciphertext, id);
+      secretAccessKey = this.openSecret(row.secret_ciphertext, id);
     } catch (err) {
       return this.skip(id, err instanceof Error ? err.message : String(err));
     }
