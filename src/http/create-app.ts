@@ -8,7 +8,7 @@
  * waits for requests in flight while it closes idle keep-alive connections.
  */
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { createRequestId } from '../core/request-id.js';
@@ -44,12 +44,16 @@ const CLOSE_SWEEP_INTERVAL_MS = 250;
 export function createApp(options: AppOptions): S3App {
   const state: ListenerState = {
     closing: false,
-    inFlight: new Set(),
     // A request done while closing leaves its keep-alive connection idle: close it now.
     onSettledWhileClosing: () => server.closeIdleConnections(),
   };
   const listener = createS3Listener(options.s3, state);
-  const serverOptions = { maxHeaderSize: options.maxHeaderBytes, connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS };
+  const serverOptions = {
+    maxHeaderSize: options.maxHeaderBytes,
+    connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    IncomingMessage,
+    ServerResponse: closingAwareResponse(state),
+  };
   const server: HttpServer | HttpsServer =
     options.tls === undefined
       ? createHttpServer(serverOptions, listener)
@@ -82,10 +86,10 @@ export function createApp(options: AppOptions): S3App {
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         state.closing = true;
-        // Responses not started yet say "Connection: close"; server.close() closes the idle
-        // keep-alive connections now; one whose request is in flight is closed when that
-        // request is done; a request arriving on a connection still open is refused with 503.
-        for (const res of state.inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+        // Responses not started yet say "Connection: close" (closingAwareResponse);
+        // server.close() closes the idle keep-alive connections now; one whose request is in
+        // flight is closed when that request is done; a request arriving on a connection still
+        // open is refused with 503.
         const sweep = setInterval(() => server.closeIdleConnections(), CLOSE_SWEEP_INTERVAL_MS);
         server.close(() => {
           clearInterval(sweep);
@@ -94,6 +98,19 @@ export function createApp(options: AppOptions): S3App {
       });
       return closed;
     },
+  };
+}
+
+/**
+ * The server's response class: once the server is closing, a response whose head is not
+ * written yet says "Connection: close", so the client does not send another request on it.
+ */
+function closingAwareResponse(state: { readonly closing: boolean }): typeof ServerResponse {
+  return class S3ServerResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+    override writeHead(statusCode: number, reasonOrHeaders?: unknown, headers?: unknown): this {
+      if (state.closing) this.shouldKeepAlive = false;
+      return super.writeHead(statusCode, reasonOrHeaders as string, headers as OutgoingHttpHeaders);
+    }
   };
 }
 
