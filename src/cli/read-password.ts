@@ -55,9 +55,11 @@ function readFirstLine(input: NodeJS.ReadableStream): Promise<string | undefined
 /** Reads a line from a TTY in raw mode, echoing nothing; Ctrl-C or Ctrl-D aborts. */
 function promptHidden(prompt: string, stdin: NodeJS.ReadStream, stderr: NodeJS.WriteStream): Promise<string> {
   return new Promise((resolve, reject) => {
-    stderr.write(prompt);
+    // Echo off BEFORE the prompt shows: a reply typed the moment the prompt appears would
+    // otherwise be echoed by the terminal in between.
     const wasRaw = stdin.isRaw;
     stdin.setRawMode(true);
+    stderr.write(prompt);
     stdin.setEncoding('utf8');
     stdin.resume();
     let value = '';
