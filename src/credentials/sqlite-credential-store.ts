@@ -103,25 +103,10 @@ interface LoadRow extends Omit<CredentialRow, 'updated_at' | 'created_by'> {
 /** An INSERT's named parameters are exactly the row's columns. */
 type CredentialInsert = CredentialRow;
 
-interface CredentialUpdate {
-  readonly access_key_id: string;
-  readonly description: string;
-  readonly scopes: string;
-  readonly enabled: number;
-  readonly expires_at: number | null;
-  readonly updated_at: number;
-}
+type CredentialUpdate = Pick<CredentialRow, 'access_key_id' | 'description' | 'scopes' | 'enabled' | 'expires_at' | 'updated_at'>;
 
-interface UserInsert {
-  readonly id: string;
-  readonly username: string;
-  readonly password_hash: string;
-  readonly role: string;
-  readonly is_active: number;
-  readonly scopes: string;
-  readonly created_at: number;
-  readonly updated_at: number;
-}
+/** An INSERT's named parameters are exactly the row's columns. */
+type UserInsert = UserRow;
 
 interface UserUpdate {
   readonly id: string;
