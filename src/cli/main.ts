@@ -4,13 +4,13 @@
  *   s3gate serve [--config proxy.toml]   run the proxy (no config and no ./proxy.toml: demo mode)
  *   s3gate config check [file]           validate a config file; exit 1 on problems
  *   s3gate keys|users|admin|store|audit  work on the store's database (run-store-command.ts)
- * The server (fastify, undici, ...) is imported only by `serve`, so the store commands start fast.
+ * The server (undici, ...) is imported only by `serve`, so the store commands start fast; the store
+ * commands are imported only by themselves, so `serve` without `[store]` stays small.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load-config.js';
-import { isStoreCommandGroup, runStoreCommand } from './run-store-command.js';
 
 const HELP: Record<string, string> = {
   main: `s3gate — an S3 credential gateway
@@ -158,9 +158,13 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${HELP.main}\n`);
     return;
   }
-  if (isStoreCommandGroup(command)) {
-    process.exitCode = await runStoreCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
-    return;
+  // The store commands (and better-sqlite3 under them) are not loaded by `serve`.
+  if (command !== 'serve' && command !== 'config') {
+    const { isStoreCommandGroup, runStoreCommand } = await import('./run-store-command.js');
+    if (isStoreCommandGroup(command)) {
+      process.exitCode = await runStoreCommand(command, rest, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+      return;
+    }
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     const text = HELP[command];
