@@ -14,7 +14,7 @@ import { uriEncode } from '../sigv4/uri-encode.js';
 import { bytesOut } from '../core/response-bytes.js';
 import { parseAddressing } from '../s3/addressing.js';
 import { classifyOperation, type ClassifiedOperation } from '../s3/classify-operation.js';
-import { S3Error } from '../s3/s3-error.js';
+import { S3Error, isS3Error } from '../s3/s3-error.js';
 import { evaluateRequest } from '../policy/evaluate-access.js';
 import { verifyRequest } from '../sigv4/verify-request.js';
 import { findClaimedAccessKeyId } from '../sigv4/claimed-access-key.js';
@@ -172,6 +172,14 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     event.bytesIn = result.bytesIn;
     event.status = result.status;
   } catch (err) {
+    if (!isS3Error(err) && clientGone(req, res)) {
+      // The client hung up (an aborted download, a client timeout): nothing to answer and
+      // nothing wrong here. Logged like nginx's 499, never as an internal error.
+      event.errorCode = CLIENT_CLOSED_REQUEST;
+      event.status = res.headersSent ? res.statusCode : 499;
+      res.destroy();
+      return;
+    }
     const error = asS3Error(err);
     if (event.accessKeyId === undefined) describeRefusedCaller(event, req, rawQuery, ctx.runtime.current.credentials);
     if (error.code === 'InternalError') ctx.log.error({ err, requestId }, 'internal error on the S3 path');
@@ -187,6 +195,13 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     ctx.requestLog.info(formatRequestEvent(event), 's3 request');
     ctx.onComplete?.(event);
   }
+}
+
+/** The error code logged and audited for a request whose client went away before its answer was complete. */
+export const CLIENT_CLOSED_REQUEST = 'ClientClosedRequest';
+
+function clientGone(req: IncomingMessage, res: ServerResponse): boolean {
+  return !res.writableFinished && (res.destroyed || req.socket.destroyed);
 }
 
 /**

@@ -223,6 +223,47 @@ describe('upstream failures', () => {
   });
 });
 
+describe('a client that goes away mid-download', () => {
+  it('is logged as the client closing (info, ClientClosedRequest), not as an internal error', async () => {
+    await moto.admin.send(new PutObjectCommand({ Bucket: 'edge', Key: 'big.bin', Body: Buffer.alloc(32 * 1024 * 1024, 7) }));
+    const signed = await signRaw(KEY, { method: 'GET', host: host(), path: '/edge/big.bin' });
+    const url = new URL(proxy.url);
+    const before = proxy.logLines.length;
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, path: signed.path, headers: signed.headers }, (res) => {
+        expect(res.statusCode).toBe(200);
+        // Read one chunk, then hang up with most of the 32 MiB still to come.
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+      req.on('close', () => resolve());
+      req.once('timeout', () => reject(new Error('timeout')));
+      req.end();
+    });
+    const line = await eventuallyLine(() => proxy.logLines.slice(before).find((l) => l.includes('"s3 request"') && l.includes('big.bin')));
+    const parsed = JSON.parse(line) as { level: number; errorCode?: string; status: number };
+    expect(parsed.errorCode).toBe('ClientClosedRequest');
+    expect(parsed.status).toBe(200);
+    expect(proxy.logLines.slice(before).filter((l) => l.includes('internal error'))).toEqual([]);
+    // The proxy keeps serving.
+    const again = await signRaw(KEY, { method: 'GET', host: host(), path: '/edge/hello.txt' });
+    const response = await request(`${proxy.url}${again.path}`, { headers: again.headers });
+    expect(await response.body.text()).toBe('hello');
+  });
+});
+
+async function eventuallyLine(find: () => string | undefined): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const found = find();
+    if (found !== undefined) return found;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('no such log line within 5 s');
+}
+
 describe('repeated headers', () => {
   it('verifies a signature over a header sent twice (values joined with a comma, as SigV4 does)', async () => {
     const signed = await signRaw(KEY, { method: 'GET', host: host(), path: '/edge/hello.txt', headers: { 'x-amz-meta-dup': 'a,b' } });
