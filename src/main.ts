@@ -97,7 +97,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       import('./http/create-admin-app.js'),
       import('./proxy/audit-s3-request.js'),
     ]);
-    const store = openStore({ store: storeConfig, audit: options.config.audit, env, log, clock });
+    const store = openStore({ store: storeConfig, audit: options.config.audit, env, log, clock, auditWriter: 'thread' });
     opened = store;
     log.info({ dataDir: storeConfig.path, masterKey: store.masterKeySource }, 'store opened');
     const source = new StoreCredentialSource({ store: store.store, registry: credentials, db: store.db, pollIntervalMs: options.storePollIntervalMs, log: { warn: (m) => log.warn(m), error: (m) => log.error(m) } });

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.js';
 import type { AuditConfig, StoreConfig } from '../config/config-schema.js';
+import type { AuditSink } from '../audit/audit-record.js';
 import { SqliteAuditSink } from '../audit/sqlite-audit-sink.js';
+import { ThreadedAuditSink } from '../audit/threaded-audit-sink.js';
 import { type MasterKeyEnv, loadMasterKeys } from '../credentials/master-key.js';
 import { SecretBox } from '../credentials/secret-box.js';
 import { SqliteCredentialStore } from '../credentials/sqlite-credential-store.js';
@@ -17,7 +19,7 @@ import { DATABASE_FILE_NAME, openDatabase, type SqliteDatabase } from '../db/ope
 export interface OpenStore {
   readonly db: SqliteDatabase;
   readonly store: SqliteCredentialStore;
-  readonly audit: SqliteAuditSink;
+  readonly audit: AuditSink;
   readonly masterKey: Buffer;
   /** Where the master key came from, for the start-up log line. */
   readonly masterKeySource: string;
@@ -33,6 +35,12 @@ export interface OpenStoreOptions {
   readonly clock: Clock;
   /** The CLI does not prune (a server does, hourly). */
   readonly pruneAudit?: boolean | undefined;
+  /**
+   * `thread` (the server): rows are written by a writer thread, off the event loop
+   * (ThreadedAuditSink). `inline` (default; the CLI, whose few rows are written before it
+   * exits): on this thread, through a connection of its own.
+   */
+  readonly auditWriter?: 'thread' | 'inline' | undefined;
 }
 
 export function openStore(options: OpenStoreOptions): OpenStore {
@@ -50,14 +58,24 @@ export function openStore(options: OpenStoreOptions): OpenStore {
     onCorruptRow: (id, reason) => log?.error({ id, reason }, 'stored credential skipped: it cannot be served'),
   });
   // The audit sink writes through a connection of its own (its busy timeout is short).
-  const auditDb = openDatabase({ file: join(options.store.path, DATABASE_FILE_NAME) });
-  const audit = new SqliteAuditSink({
-    db: auditDb,
-    flushIntervalMs: options.audit.flushIntervalMs,
-    retentionDays: options.pruneAudit === false ? 0 : options.audit.retentionDays,
-    log,
-    clock: options.clock,
-  });
+  const file = join(options.store.path, DATABASE_FILE_NAME);
+  const retentionDays = options.pruneAudit === false ? 0 : options.audit.retentionDays;
+  let auditDb: SqliteDatabase | undefined;
+  let audit: AuditSink;
+  let threaded: ThreadedAuditSink | undefined;
+  if (options.auditWriter === 'thread') {
+    try {
+      threaded = new ThreadedAuditSink({ file, flushIntervalMs: options.audit.flushIntervalMs, retentionDays, log });
+    } catch (err) {
+      log?.error({ err: err instanceof Error ? err.message : String(err) }, 'audit: the writer thread cannot start; rows are written on the main thread');
+    }
+  }
+  if (threaded !== undefined) {
+    audit = threaded;
+  } else {
+    auditDb = openDatabase({ file });
+    audit = new SqliteAuditSink({ db: auditDb, flushIntervalMs: options.audit.flushIntervalMs, retentionDays, log, clock: options.clock });
+  }
   let closed = false;
   return {
     db,
@@ -69,7 +87,7 @@ export function openStore(options: OpenStoreOptions): OpenStore {
       if (closed) return;
       closed = true;
       audit.close();
-      auditDb.close();
+      auditDb?.close();
       db.close();
     },
   };

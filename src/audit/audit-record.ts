@@ -40,6 +40,17 @@ export interface AuditSink {
   record(r: AuditRecord): void;
   /** Writes everything queued now, synchronously. */
   flush(): void;
-  /** Flushes and stops the sink's timers; records arriving later are written one by one. */
+  /**
+   * Flushes and stops the sink's timers. Records arriving later are written one by one while
+   * the sink's connection is open (SqliteAuditSink), or logged as lost (ThreadedAuditSink): the
+   * server closes the store only after its in-flight requests finished.
+   */
   close(): void;
+}
+
+/** What the sinks log through: a pino Logger, or the audit writer thread's forwarder. */
+export interface AuditLog {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
 }

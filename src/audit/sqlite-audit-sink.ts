@@ -10,11 +10,10 @@
  * statement so the write lock is never held long.
  * https://www.sqlite.org/lang_transaction.html
  */
-import type { Logger } from 'pino';
 import type { Statement } from 'better-sqlite3';
 import { systemClock, type Clock } from '../core/clock.js';
 import { BUSY_TIMEOUT_MS, type SqliteDatabase } from '../db/open-database.js';
-import type { AuditRecord, AuditSink } from './audit-record.js';
+import type { AuditLog, AuditRecord, AuditSink } from './audit-record.js';
 
 export interface SqliteAuditSinkOptions {
   /** A connection of the sink's own: its busy timeout is set short (see the constructor). */
@@ -27,7 +26,7 @@ export interface SqliteAuditSinkOptions {
   readonly maxQueued?: number | undefined;
   /** Rows older than this many days are deleted (at start, then hourly). 0 = keep forever (default). */
   readonly retentionDays?: number | undefined;
-  readonly log?: Logger | undefined;
+  readonly log?: AuditLog | undefined;
   readonly clock?: Clock | undefined;
 }
 
@@ -63,7 +62,7 @@ export class SqliteAuditSink implements AuditSink {
   readonly #maxBatch: number;
   readonly #maxQueued: number;
   readonly #retentionMs: number;
-  readonly #log: Logger | undefined;
+  readonly #log: AuditLog | undefined;
   readonly #clock: Clock;
 
   /** Queued records from #head on; a dropped sampled read leaves `undefined` in its slot. */
@@ -331,7 +330,7 @@ export class SqliteAuditSink implements AuditSink {
   }
 }
 
-function positiveInt(value: number, name: string): number {
+export function positiveInt(value: number, name: string): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
   return value;
 }

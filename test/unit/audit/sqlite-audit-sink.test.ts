@@ -5,12 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditOutcome, AuditRecord } from '../../../src/audit/audit-record.js';
 import { SqliteAuditSink } from '../../../src/audit/sqlite-audit-sink.js';
-import { createLogger } from '../../../src/core/logger.js';
+import { captureLog } from '../../support/capture-log.js';
 import { openDatabase, type SqliteDatabase } from '../../../src/db/open-database.js';
 
 const DAY_MS = 86_400_000;
@@ -32,16 +31,6 @@ function sampledRead(n: number): AuditRecord {
   return rec(n, { action: 's3.proxy.GetObject', sampled: true });
 }
 
-function captureLog() {
-  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { log: createLogger('info', stream), lines };
-}
 
 describe('SqliteAuditSink', () => {
   let dir: string;
