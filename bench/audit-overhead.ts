@@ -9,11 +9,21 @@
  *   audit-0     [store] + [audit] read_sample_rate = 0 (successful GETs are not recorded)
  *   audit-1     [store] + [audit] read_sample_rate = 1 (every GET is a row, batched into SQLite)
  * Pinned like bench/run.ts: wrk and the upstream on CPU 0, the server under test on CPU 1
- * (its audit writes share that core). Prints req/s and server CPU µs per request, medians of
- * the repeats, and the audit variants as ratios of `s3gate`.
+ * (its audit writes share that core). Every round runs the four in a new random order; besides
+ * the medians of req/s and server CPU µs per request it prints the per-round ratios to
+ * `s3gate` (median and quartiles): on this shared machine one server's CPU cost drifts by
+ * ±25 % between minutes, and a ratio taken within one round cancels most of that drift.
  *
- *   --quick              3 s loads, 1 repeat
- *   --repeats N --seconds N
+ * Threads: by default each server's event-loop thread has CPU 1 and its other threads (V8's GC
+ * and compiler helpers, libuv's pool, s3gate's audit writer) are moved to CPU 0 next to wrk and
+ * the upstream — as on any multi-core host, where helper threads use the spare cores. The same
+ * placement for all four servers. `--one-core` keeps every thread on CPU 1 instead: then CPU
+ * µs per request is the whole cost of each server on one core.
+ *
+ *   --one-core           every thread of the servers on CPU 1
+ *   --quick              3 s loads, 1 round
+ *   --repeats N          rounds (default 12)
+ *   --seconds N          seconds per load (default 5)
  *   --cpu-prof-dir DIR   V8 CPU profiles of the three s3gate servers (DIR/<server>/*.cpuprofile)
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -33,8 +43,8 @@ const option = (name: string): string | undefined => {
   return i === -1 ? undefined : argv[i + 1];
 };
 const quick = argv.includes('--quick');
-const repeats = Number(option('--repeats') ?? (quick ? 1 : 3));
-const seconds = Number(option('--seconds') ?? (quick ? 3 : 10));
+const repeats = Number(option('--repeats') ?? (quick ? 1 : 12));
+const seconds = Number(option('--seconds') ?? (quick ? 3 : 5));
 const CONNECTIONS = 64;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -44,6 +54,18 @@ const workDir = mkdtempSync(join(tmpdir(), 's3gate-bench-audit-'));
 const pinned = spawnSync('taskset', ['-V']).status === 0 && cpus().length >= 2;
 const CLIENT_CPU = pinned ? '0' : undefined;
 const PROXY_CPU = pinned ? '1' : undefined;
+const oneCore = argv.includes('--one-core');
+
+/** The server's threads other than its event loop to CPU 0 (see the header); main thread stays on CPU 1. */
+function moveHelperThreads(pid: number): number {
+  if (!pinned || oneCore) return 0;
+  let moved = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    if (tid === String(pid)) continue;
+    if (spawnSync('taskset', ['-p', '-c', '0', tid], { stdio: 'ignore' }).status === 0) moved++;
+  }
+  return moved;
+}
 const KEY: BenchKey = { accessKeyId: 'AKBENCH0000000000001', secretAccessKey: 'bench/secret/key/0000000000000000000000', region: 'us-east-1' };
 const MASTER_KEY = 'ab'.repeat(32);
 
@@ -159,6 +181,25 @@ function getBatch(target: Child): Buffer[] {
   });
 }
 
+/** Linear-interpolated quantile, q in [0, 1]. */
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return (s[lo] ?? 0) + ((s[hi] ?? 0) - (s[lo] ?? 0)) * (pos - lo);
+}
+
+function shuffled<T>(xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -167,7 +208,8 @@ const median = (xs: readonly number[]): number => {
 
 async function main(): Promise<void> {
   if (pinned) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
-  log(`node ${process.version}, ${pinned ? 'pinned: wrk + upstream CPU 0, server CPU 1' : 'NOT pinned'}, ${repeats} × ${seconds} s, ${CONNECTIONS} connections`);
+  const placement = oneCore ? 'every server thread on CPU 1' : "server event loops on CPU 1, the servers' other threads on CPU 0";
+  log(`node ${process.version}, ${pinned ? `pinned: wrk + upstream CPU 0, ${placement}` : 'NOT pinned'}, ${repeats} × ${seconds} s, ${CONNECTIONS} connections`);
   await buildChildren();
   const upstream = await startChild('upstream', 'upstream-server.ts', [], {}, CLIENT_CPU);
   const dirs = { 'audit-0': join(workDir, 'data-0'), 'audit-1': join(workDir, 'data-1') };
@@ -177,44 +219,56 @@ async function main(): Promise<void> {
     'audit-0': await startS3gate('audit-0', upstream.url, { dir: dirs['audit-0'], rate: 0 }),
     'audit-1': await startS3gate('audit-1', upstream.url, { dir: dirs['audit-1'], rate: 1 }),
   };
+  for (const v of VARIANTS) {
+    const moved = moveHelperThreads(targets[v].pid);
+    if (moved > 0) log(`${v}: ${moved} helper threads moved to CPU 0`);
+  }
   const rps: Record<Variant, number[]> = { bare: [], s3gate: [], 'audit-0': [], 'audit-1': [] };
   const cpuUs: Record<Variant, number[]> = { bare: [], s3gate: [], 'audit-0': [], 'audit-1': [] };
   for (const v of VARIANTS) {
     await runWrk({ url: targets[v].url, requests: getBatch(targets[v]), connections: CONNECTIONS, durationSeconds: quick ? 1 : 2, cpu: CLIENT_CPU, workDir, name: `warm-${v}` });
   }
   for (let r = 0; r < repeats; r++) {
-    for (const v of VARIANTS) {
+    for (const v of shuffled(VARIANTS)) {
       const t = targets[v];
       const cpu0 = readCpuSeconds(t.pid);
       const res = await runWrk({ url: t.url, requests: getBatch(t), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: `get-${v}` });
       if (res.non2xx > 0) throw new Error(`${v}: ${res.non2xx} non-2xx answers: the measurement is invalid`);
       rps[v].push(res.requestsPerSecond);
       cpuUs[v].push(((readCpuSeconds(t.pid) - cpu0) * 1e6) / res.requests);
-      log(`repeat ${r + 1}/${repeats} ${v}: ${res.requestsPerSecond.toFixed(0)} req/s, ${cpuUs[v].at(-1)?.toFixed(0)} CPU µs/req`);
+      log(`round ${r + 1}/${repeats} ${v}: ${res.requestsPerSecond.toFixed(0)} req/s, ${cpuUs[v].at(-1)?.toFixed(0)} CPU µs/req`);
     }
   }
   await stopAll();
   // Proof the variants did what they claim: rate 0 wrote no GET rows, rate 1 one per request.
   const rows = (dir: string): number => {
     const db = new Database(join(dir, 's3gate.db'), { readonly: true });
-    const n = (db.prepare("SELECT count(*) AS n FROM audit WHERE action = 's3.proxy.GetObject'").get() as { n: number }).n;
+    // Successful GETs only: wrk hangs up on the requests in flight when a load ends, and those
+    // are always recorded (ClientClosedRequest).
+    const n = (db.prepare("SELECT count(*) AS n FROM audit WHERE action = 's3.proxy.GetObject' AND outcome = 'success'").get() as { n: number }).n;
     db.close();
     return n;
   };
-  const base = median(rps.s3gate);
-  const baseCpu = median(cpuUs.s3gate);
+  // Per round: the variant's req/s over s3gate's, and s3gate's CPU µs/req over the variant's.
+  const perRound = (v: Variant, figures: Record<Variant, number[]>, invert: boolean): number[] =>
+    figures[v].map((x, i) => {
+      const base = figures.s3gate[i] ?? Number.NaN;
+      return invert ? base / x : x / base;
+    });
+  const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+  const spread = (xs: readonly number[]): string => `${pct(median(xs))} (${pct(quantile(xs, 0.25))}–${pct(quantile(xs, 0.75))})`;
   const line = (v: Variant): string =>
-    `| ${v} | ${median(rps[v]).toFixed(0)} | ${median(cpuUs[v]).toFixed(0)} | ${((median(rps[v]) / base) * 100).toFixed(1)} % | ${((baseCpu / median(cpuUs[v])) * 100).toFixed(1)} % |`;
+    `| ${v} | ${median(rps[v]).toFixed(0)} | ${median(cpuUs[v]).toFixed(0)} | ${spread(perRound(v, rps, false))} | ${spread(perRound(v, cpuUs, true))} |`;
   process.stdout.write(
     [
       '',
-      `s3gate audit overhead — ${new Date().toISOString()} — medians of ${repeats} × ${seconds} s, 1 KiB GET, ${CONNECTIONS} connections`,
+      `s3gate audit overhead — ${new Date().toISOString()} — ${repeats} rounds × ${seconds} s, 1 KiB GET, ${CONNECTIONS} connections, ${pinned ? placement : 'not pinned'}`,
       '',
-      '| server | req/s | CPU µs/req | req/s vs s3gate | CPU efficiency vs s3gate |',
+      '| server | req/s (median) | CPU µs/req (median) | req/s vs s3gate, per round: median (quartiles) | CPU efficiency vs s3gate, per round: median (quartiles) |',
       '| --- | ---: | ---: | ---: | ---: |',
       ...VARIANTS.map(line),
       '',
-      `audit rows of GetObject: audit-0 ${rows(dirs['audit-0'])}, audit-1 ${rows(dirs['audit-1'])}`,
+      `successful GetObject audit rows: audit-0 ${rows(dirs['audit-0'])}, audit-1 ${rows(dirs['audit-1'])}`,
       '',
     ].join('\n'),
   );
