@@ -7,10 +7,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const EXPOSED = 'ETag, x-amz-request-id, x-amz-version-id, x-amz-delete-marker, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-crc64nvme, x-amz-checksum-sha1, x-amz-checksum-sha256, Content-Length, Content-Range, Last-Modified';
 
-export function corsHeaders(req: IncomingMessage): Record<string, string> {
+/** Adds the CORS response headers for a request with an Origin (no object spread: V8 11's is slow). */
+export function addCorsHeaders(req: IncomingMessage, headers: Record<string, string>): void {
   const origin = req.headers.origin;
-  if (origin === undefined) return {};
-  return { 'access-control-allow-origin': origin, 'access-control-expose-headers': EXPOSED, vary: 'Origin' };
+  if (origin === undefined) return;
+  headers['access-control-allow-origin'] = origin;
+  headers['access-control-expose-headers'] = EXPOSED;
+  headers.vary = 'Origin';
 }
 
 export function answerPreflight(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): void {

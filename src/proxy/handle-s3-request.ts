@@ -32,7 +32,7 @@ import { answerListBuckets } from './list-buckets.js';
 import { handleDeleteObjects } from './delete-objects.js';
 import { answerCreateBucketProbe } from './create-bucket.js';
 import { parseQuery, isAuthQueryParam, type QueryPair } from './query.js';
-import { answerPreflight, corsHeaders } from './cors.js';
+import { addCorsHeaders, answerPreflight } from './cors.js';
 import { resolveForwarded } from './client-address.js';
 import { chainBody, checkedBody } from './body-chain.js';
 import { assertSigV2CoversQuery } from './sigv2-coverage.js';
@@ -90,7 +90,8 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
   const rawQuery = q === -1 ? '' : url.slice(q + 1);
-  const responseHeaders: Record<string, string> = { 'x-amz-request-id': requestId, ...corsHeaders(req) };
+  const responseHeaders: Record<string, string> = { 'x-amz-request-id': requestId };
+  addCorsHeaders(req, responseHeaders);
   const event: S3RequestEvent = {
     requestId,
     method,
