@@ -5,6 +5,7 @@
  * `admin.<thing>.<verb>` (admin actions, e.g. `admin.credential.create`).
  * Never put secrets, signatures or session tokens in a record: the trail is readable by admins.
  */
+import type { S3AuditEvent } from './s3-audit-row.js';
 
 /** `denied`: refused for authentication or authorisation; `error`: failed for any other reason. */
 export type AuditOutcome = 'success' | 'denied' | 'error';
@@ -38,6 +39,12 @@ export interface AuditRecord {
 export interface AuditSink {
   /** Queues a record. Never throws, never waits on I/O (safe on the request path). */
   record(r: AuditRecord): void;
+  /**
+   * Optional: queues an S3 request's row from its event, the record built later by the sink
+   * (ThreadedAuditSink builds it on its writer thread). Callers without it use
+   * record(buildS3AuditRecord(event, timeMs, sampled)).
+   */
+  recordS3?(event: S3AuditEvent, timeMs: number, sampled: boolean): void;
   /** Writes everything queued now, synchronously. */
   flush(): void;
   /**

@@ -12,10 +12,10 @@
  * as a wrapping 32-bit count; the main thread derives its backlog from it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { AuditLog, AuditRecord } from './audit-record.js';
+import type { AuditLog } from './audit-record.js';
 import { SqliteAuditSink } from './sqlite-audit-sink.js';
 import { openDatabase } from '../db/open-database.js';
-import { markWriterFailed, type WriterData, type WriterMessage, type WriterLogMessage, STATE_ACK, STATE_DONE } from './audit-writer-protocol.js';
+import { markWriterFailed, toAuditRecord, type WriterData, type WriterMessage, type WriterLogMessage, STATE_ACK, STATE_DONE } from './audit-writer-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('audit-writer-worker.ts runs as a worker thread (see ThreadedAuditSink)');
@@ -58,7 +58,7 @@ publisher.unref();
 port.on('message', (m: WriterMessage) => {
   switch (m.type) {
     case 'rows':
-      for (const r of m.rows) sink.record(r as AuditRecord);
+      for (const r of m.rows) sink.record(toAuditRecord(r));
       received = (received + m.rows.length) | 0;
       sink.flush();
       publish();

@@ -22,7 +22,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { openDatabase, type SqliteDatabase } from '../db/open-database.js';
 import type { AuditLog, AuditRecord, AuditSink } from './audit-record.js';
-import { STATE_ACK, STATE_DONE, STATE_FAILED, STATE_SLOTS, type WriterData, type WriterLogMessage, type WriterMessage } from './audit-writer-protocol.js';
+import { type QueuedRow, STATE_ACK, STATE_DONE, STATE_FAILED, STATE_SLOTS, toAuditRecord, toS3Row, type WriterData, type WriterLogMessage, type WriterMessage } from './audit-writer-protocol.js';
+import { buildS3AuditRecord, type S3AuditEvent } from './s3-audit-row.js';
 import { positiveInt, SqliteAuditSink } from './sqlite-audit-sink.js';
 
 export interface ThreadedAuditSinkOptions {
@@ -55,7 +56,7 @@ export class ThreadedAuditSink implements AuditSink {
   readonly #state: Int32Array;
   readonly #worker: Worker;
   readonly #timer: NodeJS.Timeout;
-  #batch: AuditRecord[] = [];
+  #batch: QueuedRow[] = [];
   /** Rows posted to the writer, wrapping at 2^32 like the writer's count. */
   #posted = 0;
   #seq = 0;
@@ -108,16 +109,30 @@ export class ThreadedAuditSink implements AuditSink {
   }
 
   record(r: AuditRecord): void {
+    this.#queue(r, r.sampled === true);
+  }
+
+  /** An S3 request's row, posted as a flat array; the record is built on the writer thread. */
+  recordS3(event: S3AuditEvent, timeMs: number, sampled: boolean): void {
+    if (this.#fallback !== undefined || this.#closed) {
+      this.#queue(buildS3AuditRecord(event, timeMs, sampled), sampled);
+      return;
+    }
+    this.#queue(toS3Row(event, timeMs, sampled), sampled);
+  }
+
+  #queue(r: QueuedRow, sampled: boolean): void {
     if (this.#closed) {
-      this.#log?.error({ requestId: r.requestId, action: r.action }, 'audit: row arriving after the audit trail closed was not written');
+      const { requestId, action } = toAuditRecord(r);
+      this.#log?.error({ requestId, action }, 'audit: row arriving after the audit trail closed was not written');
       return;
     }
     if (this.#fallback !== undefined) {
-      this.#fallback.sink.record(r);
+      this.#fallback.sink.record(toAuditRecord(r));
       return;
     }
     const held = this.#backlog() + this.#batch.length;
-    if (held >= this.#maxQueued && (r.sampled === true || this.#batch.length >= this.#maxQueued)) {
+    if (held >= this.#maxQueued && (sampled || this.#batch.length >= this.#maxQueued)) {
       // Sampled reads go first; anything else only when nothing can be written at all (the
       // writer is gone and the database cannot be opened), so memory stays bounded.
       this.#dropped++;
@@ -196,7 +211,7 @@ export class ThreadedAuditSink implements AuditSink {
     } catch {
       // A detail structured clone refuses (a function, a symbol): those rows keep everything
       // but their detail, as SqliteAuditSink keeps a detail JSON refuses.
-      this.#worker.postMessage({ type: 'rows', rows: rows.map(cloneableRecord) } satisfies WriterMessage);
+      this.#worker.postMessage({ type: 'rows', rows: rows.map(cloneableRow) } satisfies WriterMessage);
     }
     this.#batch = [];
     this.#posted = (this.#posted + rows.length) | 0;
@@ -237,7 +252,7 @@ export class ThreadedAuditSink implements AuditSink {
       const db = openDatabase({ file: this.#file });
       const sink = new SqliteAuditSink({ db, flushIntervalMs: this.#flushIntervalMs, retentionDays: this.#retentionDays, log: this.#log });
       this.#fallback = { sink, db };
-      for (const r of this.#batch) sink.record(r);
+      for (const r of this.#batch) sink.record(toAuditRecord(r));
       this.#batch = [];
     } catch (openErr) {
       this.#log?.error({ err: openErr instanceof Error ? openErr.message : String(openErr) }, 'audit: the database cannot be opened for audit writes');
@@ -254,12 +269,13 @@ export class ThreadedAuditSink implements AuditSink {
   }
 }
 
-function cloneableRecord(r: AuditRecord): AuditRecord {
+function cloneableRow(r: QueuedRow): QueuedRow {
+  if (Array.isArray(r)) return r;
   try {
-    structuredClone(r.detail);
+    structuredClone((r as AuditRecord).detail);
     return r;
   } catch {
-    return { ...r, detail: { detail_error: 'not serialisable' } };
+    return { ...(r as AuditRecord), detail: { detail_error: 'not serialisable' } };
   }
 }
 

@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditRecord } from '../../../src/audit/audit-record.js';
+import { buildS3AuditRecord } from '../../../src/audit/s3-audit-row.js';
 import { ThreadedAuditSink } from '../../../src/audit/threaded-audit-sink.js';
 import { captureLog } from '../../support/capture-log.js';
 import { openDatabase, type SqliteDatabase } from '../../../src/db/open-database.js';
@@ -61,6 +62,27 @@ describe('ThreadedAuditSink', () => {
     });
   });
 
+  it('recordS3: an S3 request posted as a flat row becomes the same row buildS3AuditRecord makes', () => {
+    const s = sink({ flushIntervalMs: 60_000 });
+    const event = { requestId: 'REQS3', method: 'GET', accessKeyId: 'SGAKEXAMPLE', principal: 'alice', operation: 'GetObject', action: 'get_object', bucket: 'b', key: 'k', status: 200, errorCode: undefined, bytesIn: 0, bytesOut: 1024, latencyMs: 1.5, clientAddress: '192.0.2.9', forwarded: true };
+    s.recordS3(event, 1_700_000_000_123, true);
+    s.flush();
+    expect(db.prepare("SELECT time, action, outcome, status, error_code, principal, access_key_id, bucket, key, bytes, client_address, detail FROM audit WHERE request_id = 'REQS3'").get()).toEqual({
+      time: 1_700_000_000_123,
+      action: 's3.proxy.GetObject',
+      outcome: 'success',
+      status: 200,
+      error_code: null,
+      principal: 'alice',
+      access_key_id: 'SGAKEXAMPLE',
+      bucket: 'b',
+      key: 'k',
+      bytes: 1024,
+      client_address: '192.0.2.9',
+      detail: JSON.stringify(buildS3AuditRecord(event, 0, true).detail),
+    });
+  });
+
   it('flush() returns once every recorded row is in the table; close() likewise, for 10 000 rows', () => {
     const s = sink({ flushIntervalMs: 60_000 });
     for (let i = 0; i < 3; i++) s.record(rec(i));
@@ -102,7 +124,9 @@ describe('ThreadedAuditSink', () => {
       const s = sink({ flushIntervalMs: 20, maxBatch: 5, maxQueued: 20, log });
       for (let i = 0; i < 20; i++) s.record(rec(i));
       await vi.waitFor(() => expect(s.pending).toBe(20), { timeout: 5000, interval: 10 });
-      for (let i = 20; i < 30; i++) s.record(rec(i, { action: 's3.proxy.GetObject', sampled: true }));
+      for (let i = 20; i < 25; i++) s.record(rec(i, { action: 's3.proxy.GetObject', sampled: true }));
+      const get = { method: 'GET', accessKeyId: 'AKIDEXAMPLE', principal: undefined, operation: 'GetObject', action: 'get_object', bucket: 'b', key: 'k', status: 200, errorCode: undefined, bytesIn: 0, bytesOut: 1, latencyMs: 1, clientAddress: undefined, forwarded: true };
+      for (let i = 25; i < 30; i++) s.recordS3({ ...get, requestId: `req-${i}` }, Date.now(), true);
       s.record(rec(30, { action: 's3.proxy.DeleteObject' }));
       expect(s.dropped).toBe(10);
       other.exec('COMMIT');
