@@ -11,13 +11,10 @@
  * upstream on CPU 0, the proxies on CPU 1. Not a substitute for `npm run bench` (the
  * reference figures); a tool to tell whether a change helps.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { EMPTY_SHA256, type BenchKey, sha256Hex, signRequest } from './sigv4-sign.js';
+import { BENCH_BUCKET, BENCH_DIR, BENCH_KEY, benchScript, buildBenchChildren, type Child, canPin, median, proxyToml, REPO_ROOT, shuffled, signedGetBatch, signedPutBatch, startChild, stopChildren } from './children.js';
 import { putStreamingObject, readCpuSeconds, sampleRss } from './transfer.js';
 import { runWrk } from './wrk.js';
 
@@ -34,7 +31,7 @@ for (let i = 0; i < argv.length; i++) {
   if (m?.[1] === undefined || m[2] === undefined) throw new Error('--src NAME=DIR[@LOGLEVEL]');
   sources.push({ name: m[1], dir: resolve(m[2]), logLevel: m[3] ?? 'info' });
 }
-if (sources.length === 0) sources.push({ name: 'this', dir: resolve(fileURLToPath(new URL('..', import.meta.url))), logLevel: 'info' });
+if (sources.length === 0) sources.push({ name: 'this', dir: REPO_ROOT, logLevel: 'info' });
 const rounds = Number(option('--rounds') ?? 8);
 const seconds = Number(option('--seconds') ?? 5);
 const withPut = argv.includes('--put');
@@ -44,116 +41,19 @@ const largeMiB = Number(option('--large-mib') ?? 0);
 const nodeFlags = (option('--node-flags') ?? '').split(' ').filter((f) => f !== '');
 const CONNECTIONS = Number(option('--connections') ?? 64);
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const root = resolve(here, '..');
 const workDir = mkdtempSync(join(tmpdir(), 's3gate-compare-'));
-const pinned = spawnSync('taskset', ['-V']).status === 0 && cpus().length >= 2;
+const pinned = canPin();
 const CLIENT_CPU = pinned ? '0' : undefined;
 const PROXY_CPU = pinned ? '1' : undefined;
-const KEY: BenchKey = { accessKeyId: 'AKBENCH0000000000001', secretAccessKey: 'bench/secret/key/0000000000000000000000', region: 'us-east-1' };
-const BUCKET = 'bench';
-
-interface Child {
-  readonly name: string;
-  readonly process: ChildProcess;
-  readonly pid: number;
-  readonly port: number;
-  readonly url: string;
-}
 const children: Child[] = [];
 
 function log(message: string): void {
   process.stderr.write(`[compare ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-const BENCH_FILES = ['child-ready.ts', 'child-profiler.ts', 'upstream-server.ts', 'bare-proxy.ts', 's3gate-server.ts'];
-
-/** DIR/src and this tree's bench servers, transpiled one file to one file into BUILD/NAME (as bench/run.ts does). */
-async function buildTree(name: string, dir: string): Promise<string> {
-  const out = join(here, '.build', 'compare', name);
-  rmSync(out, { recursive: true, force: true });
-  const src = readdirSync(join(dir, 'src'), { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-    .map((f) => join(dir, 'src', f));
-  const common = { format: 'esm', platform: 'node', target: 'node20', bundle: false, sourcemap: false, logLevel: 'warning' } as const;
-  await build({ ...common, entryPoints: src, outdir: join(out, 'src'), outbase: join(dir, 'src') });
-  await build({ ...common, entryPoints: BENCH_FILES.map((f) => join(here, f)), outdir: join(out, 'bench'), outbase: here });
-  return out;
-}
-
-async function startChild(name: string, script: string, args: string[], env: Record<string, string>, cpu: string | undefined, flags: string[] = []): Promise<Child> {
-  const nodeArgs = [...flags, script, ...args];
-  const [cmd, cmdArgs] = cpu === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', cpu, process.execPath, ...nodeArgs]];
-  const child = spawn(cmd, cmdArgs, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit', 'ipc'] });
-  const port = await new Promise<number>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`${name} did not start in 30 s`)), 30_000);
-    child.once('message', (m) => {
-      clearTimeout(timer);
-      ok((JSON.parse(String(m)) as { port: number }).port);
-    });
-    child.once('exit', (code) => fail(new Error(`${name} exited with ${code} before it was ready`)));
-  });
-  if (child.pid === undefined) throw new Error(`${name} has no pid`);
-  const c = { name, process: child, pid: child.pid, port, url: `http://127.0.0.1:${port}` };
-  children.push(c);
-  return c;
-}
-
-function proxyToml(upstreamUrl: string, logLevel: string): string {
-  return `[server]
-listen = "127.0.0.1:0"
-
-[[backends]]
-name = "default"
-endpoint = "${upstreamUrl}"
-region = "us-east-1"
-access_key_id = "UPSTREAMADMIN"
-secret_access_key = "upstream/admin/secret/000000000000000000"
-path_style = true
-connections = ${CONNECTIONS}
-
-[[credentials]]
-access_key_id = "${KEY.accessKeyId}"
-secret_access_key = "${KEY.secretAccessKey}"
-principal_name = "bench"
-created_at = "2025-01-01T00:00:00Z"
-enabled = true
-
-[[credentials.allowed_scopes]]
-bucket = "${BUCKET}"
-prefixes = []
-actions = ["*"]
-
-[log]
-level = "${logLevel}"
-`;
-}
-
-function rawRequest(method: string, path: string, headers: Record<string, string>, body?: Buffer): Buffer {
-  let head = `${method} ${path} HTTP/1.1\r\n`;
-  for (const [n, v] of Object.entries(headers)) head += `${n}: ${v}\r\n`;
-  head += '\r\n';
-  return body === undefined ? Buffer.from(head) : Buffer.concat([Buffer.from(head), body]);
-}
-
-function getBatch(target: Child): Buffer[] {
-  const now = new Date();
-  const host = `127.0.0.1:${target.port}`;
-  return Array.from({ length: 1000 }, (_, i) => {
-    const path = `/${BUCKET}/small/size-1024/obj-${i}`;
-    return rawRequest('GET', path, signRequest(KEY, 'GET', path, { host }, EMPTY_SHA256, now).headers);
-  });
-}
-
-const PUT_BODY = Buffer.alloc(64 * 1024, 'b');
-const PUT_SHA = sha256Hex(PUT_BODY);
-function putBatch(target: Child): Buffer[] {
-  const now = new Date();
-  const host = `127.0.0.1:${target.port}`;
-  return Array.from({ length: 64 }, (_, i) => {
-    const path = `/${BUCKET}/put/obj-${i}`;
-    return rawRequest('PUT', path, signRequest(KEY, 'PUT', path, { host, 'content-length': String(PUT_BODY.length) }, PUT_SHA, now).headers, PUT_BODY);
-  });
+/** DIR/src and this tree's bench servers, transpiled one file to one file into bench/.build/compare/NAME (as bench/run.ts does). */
+function buildTree(name: string, dir: string): Promise<string> {
+  return buildBenchChildren({ srcRoot: dir, outDir: join(BENCH_DIR, '.build', 'compare', name) });
 }
 
 interface Sample {
@@ -163,23 +63,9 @@ interface Sample {
   rssBytes?: number;
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] ?? Number.NaN) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
-
-function shuffle<T>(xs: T[]): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
-  }
-  return xs;
-}
-
 async function load(t: Child, kind: 'get' | 'put', durationSeconds: number): Promise<Sample> {
   const cpu0 = readCpuSeconds(t.pid);
-  const r = await runWrk({ url: t.url, requests: kind === 'get' ? getBatch(t) : putBatch(t), connections: CONNECTIONS, durationSeconds, cpu: CLIENT_CPU, workDir, name: `${kind}-${t.name}` });
+  const r = await runWrk({ url: t.url, requests: kind === 'get' ? signedGetBatch(t) : signedPutBatch(t), connections: CONNECTIONS, durationSeconds, cpu: CLIENT_CPU, workDir, name: `${kind}-${t.name}` });
   if (r.non2xx > 0) throw new Error(`${t.name} ${kind}: ${r.non2xx} non-2xx answers`);
   return { rps: r.requestsPerSecond, cpuUs: ((readCpuSeconds(t.pid) - cpu0) * 1e6) / r.requests };
 }
@@ -187,7 +73,7 @@ async function load(t: Child, kind: 'get' | 'put', durationSeconds: number): Pro
 async function large(t: Child): Promise<Sample> {
   const cpu0 = readCpuSeconds(t.pid);
   const sampler = sampleRss(t.pid);
-  const r = await putStreamingObject(t.url, KEY, `/${BUCKET}/large/compare`, largeMiB * 1048576);
+  const r = await putStreamingObject(t.url, BENCH_KEY, `/${BENCH_BUCKET}/large/compare`, largeMiB * 1048576);
   return { rps: r.mibPerSecond, cpuUs: ((readCpuSeconds(t.pid) - cpu0) * 1e6) / largeMiB, rssBytes: sampler.stop() };
 }
 
@@ -197,13 +83,13 @@ async function main(): Promise<void> {
   for (const s of sources) builds.push({ ...s, out: await buildTree(s.name, s.dir) });
   const first = builds[0];
   if (first === undefined) return;
-  const upstream = await startChild('upstream', join(first.out, 'bench', 'upstream-server.js'), [], {}, CLIENT_CPU);
-  const bare = await startChild('bare', join(first.out, 'bench', 'bare-proxy.js'), [], { BENCH_UPSTREAM: upstream.url, BENCH_CONNECTIONS: String(CONNECTIONS) }, PROXY_CPU);
+  const upstream = await startChild({ name: 'upstream', script: benchScript(first.out, 'upstream-server.ts'), cpu: CLIENT_CPU, children });
+  const bare = await startChild({ name: 'bare', script: benchScript(first.out, 'bare-proxy.ts'), env: { BENCH_UPSTREAM: upstream.url, BENCH_CONNECTIONS: String(CONNECTIONS) }, cpu: PROXY_CPU, children });
   const targets = [bare];
   for (const b of builds) {
     const configPath = join(workDir, `${b.name}.toml`);
-    writeFileSync(configPath, proxyToml(upstream.url, b.logLevel));
-    targets.push(await startChild(b.name, join(b.out, 'bench', 's3gate-server.js'), [configPath], {}, PROXY_CPU, nodeFlags));
+    writeFileSync(configPath, proxyToml({ upstreamUrl: upstream.url, connections: CONNECTIONS, logLevel: b.logLevel }));
+    targets.push(await startChild({ name: b.name, script: benchScript(b.out, 's3gate-server.ts'), args: [configPath], cpu: PROXY_CPU, nodeFlags, children }));
   }
 
   const kinds: ('get' | 'put' | 'large')[] = largeOnly ? ['large'] : ['get', ...(withPut ? (['put'] as const) : []), ...(largeMiB > 0 ? (['large'] as const) : [])];
@@ -215,7 +101,7 @@ async function main(): Promise<void> {
   }
   for (let r = 0; r < rounds; r++) {
     const line: string[] = [];
-    for (const t of shuffle([...targets])) {
+    for (const t of shuffled(targets)) {
       for (const k of kinds) {
         const s = k === 'large' ? await large(t) : await load(t, k, seconds);
         samples.get(`${t.name}/${k}`)?.push(s);
@@ -248,6 +134,6 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  for (const c of children) c.process.kill('SIGTERM');
+  await stopChildren(children);
   rmSync(workDir, { recursive: true, force: true });
 }

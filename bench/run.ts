@@ -23,14 +23,12 @@
  * on CPU 1 for the direct path (moved with `taskset -a -p`), so the process being measured
  * always has a core of its own. Without taskset nothing is pinned (and the report says so).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { BENCH_BUCKET, BENCH_DIR, BENCH_KEY, benchScript, buildBenchChildren, type Child, canPin, killChildren, median, pinProcess, proxyToml, REPO_ROOT, signedGetBatch, signedPutBatch, startChild as startChildProcess, stopChild as stopChildProcess, stopChildren } from './children.js';
 import { formatProfileSummary, summarizeProfile } from './profile-summary.js';
-import { EMPTY_SHA256, type BenchKey, sha256Hex, signRequest } from './sigv4-sign.js';
 import { getObject, putStreamingObject, readCpuSeconds, readHwm, readRss, sampleRss } from './transfer.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
@@ -55,18 +53,13 @@ const jsonOut = option('--json');
 const s3gateSrc = option('--s3gate-src');
 const CONNECTIONS = 64;
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const root = resolve(here, '..');
-const srcRoot = s3gateSrc === undefined ? root : resolve(s3gateSrc);
+const srcRoot = s3gateSrc === undefined ? REPO_ROOT : resolve(s3gateSrc);
 const workDir = mkdtempSync(join(tmpdir(), 's3gate-bench-'));
-const pinned = spawnSync('taskset', ['-V']).status === 0 && cpus().length >= 2;
+const pinned = canPin();
 const CLIENT_CPU = pinned ? '0' : undefined;
 const PROXY_CPU = pinned ? '1' : undefined;
 
-const KEY: BenchKey = { accessKeyId: 'AKBENCH0000000000001', secretAccessKey: 'bench/secret/key/0000000000000000000000', region: 'us-east-1' };
-const BUCKET = 'bench';
 const SMALL = 1024;
-const PUT_SIZE = 64 * 1024;
 
 function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -75,158 +68,39 @@ function log(message: string): void {
 // ---------------------------------------------------------------------------------------
 // child processes
 
-interface Child {
-  readonly name: string;
-  readonly process: ChildProcess;
-  readonly pid: number;
-  readonly port: number;
-  readonly url: string;
-}
-
 const children: Child[] = [];
 
-const BUILD_DIR = join(here, '.build');
+const BUILD_DIR = join(BENCH_DIR, '.build');
 
-/**
- * The servers run as plain JavaScript, as in the Docker image (tsc output): each file of
- * src/ and the bench servers transpiled one to one (not bundled, so profiles keep file
- * names) by esbuild, which tsx brings. Running them under tsx would add its loader
- * thread (~40 MB RSS) to every figure.
- */
+/** s3gate's src/ (this tree's or --s3gate-src's) and the bench servers, as plain JavaScript in bench/.build (see buildBenchChildren). */
 async function buildChildren(): Promise<void> {
-  const sources = [
-    ...readdirSync(join(srcRoot, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join(srcRoot, 'src', f)),
-    ...['child-ready.ts', 'child-profiler.ts', 'upstream-server.ts', 'bare-proxy.ts', 's3gate-server.ts'].map((f) => join(here, f)),
-  ];
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  // two builds so that DIR/src lands in .build/src next to .build/bench either way
-  await build({ entryPoints: sources.filter((f) => !f.startsWith(here)), outdir: join(BUILD_DIR, 'src'), outbase: join(srcRoot, 'src'), format: 'esm', platform: 'node', target: 'node20', bundle: false, sourcemap: false, logLevel: 'warning' });
-  await build({ entryPoints: sources.filter((f) => f.startsWith(here)), outdir: join(BUILD_DIR, 'bench'), outbase: here, format: 'esm', platform: 'node', target: 'node20', bundle: false, sourcemap: false, logLevel: 'warning' });
+  await buildBenchChildren({ srcRoot, outDir: BUILD_DIR });
 }
 
-async function startChild(name: string, script: string, args: string[], env: Record<string, string>, cpu: string | undefined, nodeFlags: string[] = []): Promise<Child> {
-  const nodeArgs = [...nodeFlags, join(BUILD_DIR, 'bench', script.replace(/\.ts$/, '.js')), ...args];
-  const [cmd, cmdArgs] = cpu === undefined ? [process.execPath, nodeArgs] : ['taskset', ['-c', cpu, process.execPath, ...nodeArgs]];
-  const devNull = openSync('/dev/null', 'w');
-  const child = spawn(cmd, cmdArgs, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', devNull, 'inherit', 'ipc'] });
-  const port = await new Promise<number>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`${name} did not start in 30 s`)), 30_000);
-    child.once('message', (m) => {
-      clearTimeout(timer);
-      ok((JSON.parse(String(m)) as { port: number }).port);
-    });
-    child.once('exit', (code) => fail(new Error(`${name} exited with ${code} before it was ready`)));
-  });
-  if (child.pid === undefined) throw new Error(`${name} has no pid`);
-  const c: Child = { name, process: child, pid: child.pid, port, url: `http://127.0.0.1:${port}` };
-  children.push(c);
-  return c;
+function startChild(name: string, script: string, args: string[], env: Record<string, string>, cpu: string | undefined, nodeFlags: string[] = []): Promise<Child> {
+  return startChildProcess({ name, script: benchScript(BUILD_DIR, script), args, env, cpu, nodeFlags, children });
 }
 
-async function stopChild(c: Child): Promise<void> {
-  if (c.process.exitCode !== null) return;
-  await new Promise<void>((ok) => {
-    const timer = setTimeout(() => {
-      c.process.kill('SIGKILL');
-    }, 10_000);
-    c.process.once('exit', () => {
-      clearTimeout(timer);
-      ok();
-    });
-    c.process.kill('SIGTERM');
-  });
-  children.splice(children.indexOf(c), 1);
-}
-
-function pin(pid: number, cpu: string | undefined): void {
-  if (cpu === undefined) return;
-  spawnSync('taskset', ['-a', '-p', '-c', cpu, String(pid)], { stdio: 'ignore' });
-}
-
-function proxyToml(upstreamUrl: string): string {
-  return `[server]
-listen = "127.0.0.1:0"
-
-[[backends]]
-name = "default"
-endpoint = "${upstreamUrl}"
-region = "us-east-1"
-access_key_id = "UPSTREAMADMIN"
-secret_access_key = "upstream/admin/secret/000000000000000000"
-path_style = true
-connections = ${CONNECTIONS}
-
-[[credentials]]
-access_key_id = "${KEY.accessKeyId}"
-secret_access_key = "${KEY.secretAccessKey}"
-principal_name = "bench"
-created_at = "2025-01-01T00:00:00Z"
-enabled = true
-
-[[credentials.allowed_scopes]]
-bucket = "${BUCKET}"
-prefixes = []
-actions = ["*"]
-
-[log]
-level = "${logLevel}"
-`;
+function stopChild(c: Child): Promise<void> {
+  return stopChildProcess(c, children);
 }
 
 async function startS3gate(upstreamUrl: string, nodeFlags: string[] = []): Promise<Child> {
   const configPath = join(workDir, 'proxy.toml');
-  writeFileSync(configPath, proxyToml(upstreamUrl));
+  writeFileSync(configPath, proxyToml({ upstreamUrl, connections: CONNECTIONS, logLevel }));
   return startChild('s3gate', 's3gate-server.ts', [configPath], {}, PROXY_CPU, nodeFlags);
-}
-
-// ---------------------------------------------------------------------------------------
-// signed request batches for wrk
-
-const REQUESTS_PER_BATCH = 1000;
-const PUT_BODY = Buffer.alloc(PUT_SIZE, 'b');
-const PUT_BODY_SHA256 = sha256Hex(PUT_BODY);
-
-function rawRequest(method: string, path: string, headers: Record<string, string>, body?: Buffer): Buffer {
-  let head = `${method} ${path} HTTP/1.1\r\n`;
-  for (const [n, v] of Object.entries(headers)) head += `${n}: ${v}\r\n`;
-  head += '\r\n';
-  return body === undefined ? Buffer.from(head) : Buffer.concat([Buffer.from(head), body]);
-}
-
-/** Fresh, validly signed requests for `target` (the host header is the target's). */
-function smallGetBatch(target: Child): Buffer[] {
-  const now = new Date();
-  const host = `127.0.0.1:${target.port}`;
-  const out: Buffer[] = [];
-  for (let i = 0; i < REQUESTS_PER_BATCH; i++) {
-    const path = `/${BUCKET}/small/size-${SMALL}/obj-${i}`;
-    out.push(rawRequest('GET', path, signRequest(KEY, 'GET', path, { host }, EMPTY_SHA256, now).headers));
-  }
-  return out;
-}
-
-function putBatch(target: Child): Buffer[] {
-  const now = new Date();
-  const host = `127.0.0.1:${target.port}`;
-  const out: Buffer[] = [];
-  for (let i = 0; i < 64; i++) {
-    const path = `/${BUCKET}/put/obj-${i}`;
-    const signed = signRequest(KEY, 'PUT', path, { host, 'content-length': String(PUT_SIZE) }, PUT_BODY_SHA256, now);
-    out.push(rawRequest('PUT', path, signed.headers, PUT_BODY));
-  }
-  return out;
 }
 
 /** One request of each kind through `target`, checked, before anything is timed. */
 async function sanityCheck(target: Child): Promise<void> {
   const base = target.url;
   log(`sanity check: ${target.name} (${base})`);
-  const get = await getObject(base, KEY, `/${BUCKET}/check/size-${SMALL}`, SMALL);
+  const get = await getObject(base, BENCH_KEY, `/${BENCH_BUCKET}/check/size-${SMALL}`, SMALL);
   if (get.status !== 200) throw new Error(`${target.name}: GET answered ${get.status}`);
   log(`  GET ${get.status}`);
-  await putStreamingObject(base, KEY, `/${BUCKET}/check/chunked`, 200_000);
+  await putStreamingObject(base, BENCH_KEY, `/${BENCH_BUCKET}/check/chunked`, 200_000);
   log('  aws-chunked PUT 200');
-  const put = putBatch(target)[0];
+  const put = signedPutBatch(target)[0];
   if (put === undefined) throw new Error('no PUT request');
   const status = await rawStatus(target.port, put);
   if (status !== 200) throw new Error(`${target.name}: 64 KiB PUT answered ${status}`);
@@ -275,19 +149,13 @@ interface Figures {
   hwm?: number;
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? (s[m] ?? Number.NaN) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
-};
-
 function checkWrk(path: string, what: string, r: WrkResult): void {
   if (r.non2xx > 0) throw new Error(`${path} ${what}: ${r.non2xx} of ${r.requests} responses were not 2xx: the measurement is invalid`);
   if (r.socketErrors > CONNECTIONS) log(`warning: ${path} ${what}: ${r.socketErrors} socket errors`);
 }
 
 async function main(): Promise<void> {
-  if (pinned) pin(process.pid, CLIENT_CPU);
+  if (pinned) pinProcess(process.pid, CLIENT_CPU);
   log(`node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${pinned ? 'pinned: client+wrk CPU 0, proxy CPU 1' : 'NOT pinned'}; ${quick ? 'quick' : 'full'} run: ${seconds} s x ${repeats}, large ${largeBytes / 1048576} MiB, s3gate log level ${logLevel}`);
   await buildChildren();
   const upstream = await startChild('upstream', 'upstream-server.ts', [], {}, CLIENT_CPU);
@@ -311,26 +179,26 @@ async function main(): Promise<void> {
     bare: { getRps: [], getP50Ms: [], getP99Ms: [], getCpuUs: [], putRps: [], putCpuUs: [], largePutMiBs: [], largeGetMiBs: [] },
     s3gate: { getRps: [], getP50Ms: [], getP99Ms: [], getCpuUs: [], putRps: [], putCpuUs: [], largePutMiBs: [], largeGetMiBs: [] },
   };
-  const placeUpstream = (p: PathName): void => pin(upstream.pid, p === 'direct' ? PROXY_CPU : CLIENT_CPU);
+  const placeUpstream = (p: PathName): void => pinProcess(upstream.pid, p === 'direct' ? PROXY_CPU : CLIENT_CPU);
 
   // small requests: paths interleaved within each repeat so drift hits all of them alike
   for (const p of PATHS) {
     placeUpstream(p);
-    await runWrk({ url: targets[p].url, requests: smallGetBatch(targets[p]), connections: CONNECTIONS, durationSeconds: warmupSeconds, cpu: CLIENT_CPU, workDir, name: `warm-${p}` });
+    await runWrk({ url: targets[p].url, requests: signedGetBatch(targets[p]), connections: CONNECTIONS, durationSeconds: warmupSeconds, cpu: CLIENT_CPU, workDir, name: `warm-${p}` });
   }
   for (let r = 0; r < repeats; r++) {
     for (const p of PATHS) {
       placeUpstream(p);
       const t = targets[p];
       let cpu0 = readCpuSeconds(t.pid);
-      const get = await runWrk({ url: t.url, requests: smallGetBatch(t), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: `get-${p}` });
+      const get = await runWrk({ url: t.url, requests: signedGetBatch(t), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: `get-${p}` });
       checkWrk(p, '1 KiB GET', get);
       figures[p].getRps.push(get.requestsPerSecond);
       figures[p].getP50Ms.push(get.p50Ms);
       figures[p].getP99Ms.push(get.p99Ms);
       figures[p].getCpuUs.push(((readCpuSeconds(t.pid) - cpu0) * 1e6) / get.requests);
       cpu0 = readCpuSeconds(t.pid);
-      const put = await runWrk({ url: t.url, requests: putBatch(t), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: `put-${p}` });
+      const put = await runWrk({ url: t.url, requests: signedPutBatch(t), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: `put-${p}` });
       checkWrk(p, '64 KiB PUT', put);
       figures[p].putRps.push(put.requestsPerSecond);
       figures[p].putCpuUs.push(((readCpuSeconds(t.pid) - cpu0) * 1e6) / put.requests);
@@ -355,7 +223,7 @@ async function main(): Promise<void> {
 }
 
 async function measureLarge(figures: Record<PathName, Figures>, targets: Record<PathName, Child>, upstream: Child): Promise<void> {
-  const placeUpstream = (p: PathName): void => pin(upstream.pid, p === 'direct' ? PROXY_CPU : CLIENT_CPU);
+  const placeUpstream = (p: PathName): void => pinProcess(upstream.pid, p === 'direct' ? PROXY_CPU : CLIENT_CPU);
   // large objects on fresh proxy processes, so their RSS is the transfers' and not what the
   // 64-connection loads left in the heap: 64 MiB first, then the large size
   await stopChild(targets.bare);
@@ -374,15 +242,15 @@ async function measureLarge(figures: Record<PathName, Figures>, targets: Record<
       const value = await fn();
       return [value, sampler?.stop() ?? 0];
     };
-    const [, flatPut] = await measure(() => putStreamingObject(t.url, KEY, `/${BUCKET}/large/flat-put`, flatBytes));
-    const [, flatGet] = await measure(() => getObject(t.url, KEY, `/${BUCKET}/large/size-${flatBytes}`, flatBytes));
+    const [, flatPut] = await measure(() => putStreamingObject(t.url, BENCH_KEY, `/${BENCH_BUCKET}/large/flat-put`, flatBytes));
+    const [, flatGet] = await measure(() => getObject(t.url, BENCH_KEY, `/${BENCH_BUCKET}/large/size-${flatBytes}`, flatBytes));
     figures[p].rssFlatPut = flatPut;
     figures[p].rssFlatGet = flatGet;
     let peakPut = 0;
     let peakGet = 0;
     for (let r = 0; r < repeats; r++) {
-      const [put, rssPut] = await measure(() => putStreamingObject(t.url, KEY, `/${BUCKET}/large/big-put`, largeBytes));
-      const [get, rssGet] = await measure(() => getObject(t.url, KEY, `/${BUCKET}/large/size-${largeBytes}`, largeBytes));
+      const [put, rssPut] = await measure(() => putStreamingObject(t.url, BENCH_KEY, `/${BENCH_BUCKET}/large/big-put`, largeBytes));
+      const [get, rssGet] = await measure(() => getObject(t.url, BENCH_KEY, `/${BENCH_BUCKET}/large/size-${largeBytes}`, largeBytes));
       figures[p].largePutMiBs.push(put.mibPerSecond);
       figures[p].largeGetMiBs.push(get.mibPerSecond);
       peakPut = Math.max(peakPut, rssPut);
@@ -455,18 +323,18 @@ function report(f: Record<PathName, Figures>): string {
  * per request of both, so the difference is s3gate's own cost.
  */
 async function profileSmallGet(upstream: Child, bare: Child): Promise<void> {
-  const dir = join(here, 'profiles');
+  const dir = join(BENCH_DIR, 'profiles');
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const s3gate = await startS3gate(upstream.url);
-  pin(upstream.pid, CLIENT_CPU);
+  pinProcess(upstream.pid, CLIENT_CPU);
   const runs: { name: string; file: string; requests: number }[] = [];
   for (const target of [bare, s3gate]) {
     const file = join(dir, `${target.name}-small-get-${stamp}.cpuprofile`);
-    await runWrk({ url: target.url, requests: smallGetBatch(target), connections: CONNECTIONS, durationSeconds: warmupSeconds, cpu: CLIENT_CPU, workDir, name: 'prof-warm' });
+    await runWrk({ url: target.url, requests: signedGetBatch(target), connections: CONNECTIONS, durationSeconds: warmupSeconds, cpu: CLIENT_CPU, workDir, name: 'prof-warm' });
     await ask(target, 'profile-start', 'profiling');
     const cpu0 = readCpuSeconds(target.pid);
-    const r = await runWrk({ url: target.url, requests: smallGetBatch(target), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: 'prof' });
+    const r = await runWrk({ url: target.url, requests: signedGetBatch(target), connections: CONNECTIONS, durationSeconds: seconds, cpu: CLIENT_CPU, workDir, name: 'prof' });
     const cpuUs = ((readCpuSeconds(target.pid) - cpu0) * 1e6) / r.requests;
     await ask(target, `profile-stop ${file}`, 'profiled');
     log(`profiled ${target.name}: ${r.requestsPerSecond.toFixed(0)} req/s, ${cpuUs.toFixed(0)} CPU µs/req under the profiler`);
@@ -487,10 +355,10 @@ async function profileSmallGet(upstream: Child, bare: Child): Promise<void> {
 
 /** bare and s3gate each profiled over one large aws-chunked PUT and one large GET; prints per-package CPU. */
 async function profileLarge(upstream: Child, bare: Child, s3gate: Child): Promise<void> {
-  const dir = join(here, 'profiles');
+  const dir = join(BENCH_DIR, 'profiles');
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  pin(upstream.pid, CLIENT_CPU);
+  pinProcess(upstream.pid, CLIENT_CPU);
   for (const target of [bare, s3gate]) {
     for (const kind of ['put', 'get'] as const) {
       const file = join(dir, `${target.name}-large-${kind}-${stamp}.cpuprofile`);
@@ -498,8 +366,8 @@ async function profileLarge(upstream: Child, bare: Child, s3gate: Child): Promis
       const cpu0 = readCpuSeconds(target.pid);
       const r =
         kind === 'put'
-          ? await putStreamingObject(target.url, KEY, `/${BUCKET}/large/prof-put`, largeBytes)
-          : await getObject(target.url, KEY, `/${BUCKET}/large/size-${largeBytes}`, largeBytes);
+          ? await putStreamingObject(target.url, BENCH_KEY, `/${BENCH_BUCKET}/large/prof-put`, largeBytes)
+          : await getObject(target.url, BENCH_KEY, `/${BENCH_BUCKET}/large/size-${largeBytes}`, largeBytes);
       const cpu = readCpuSeconds(target.pid) - cpu0;
       await ask(target, `profile-stop ${file}`, 'profiled');
       const summary = summarizeProfile(file, 12);
@@ -524,12 +392,12 @@ function ask(child: Child, message: string, answer: string): Promise<void> {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    for (const c of children) c.process.kill('SIGKILL');
+    killChildren(children);
     process.exit(130);
   });
 }
 try {
   await main();
 } finally {
-  for (const c of [...children]) await stopChild(c);
+  await stopChildren(children);
 }
