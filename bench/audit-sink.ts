@@ -13,7 +13,8 @@ import { SqliteAuditSink } from '../src/audit/sqlite-audit-sink.js';
 import Database from 'better-sqlite3';
 import { migrateDatabase } from '../src/db/migrations.js';
 import { openDatabase } from '../src/db/open-database.js';
-import { buildS3AuditRecord, createS3AuditHook } from '../src/proxy/audit-s3-request.js';
+import { buildS3AuditRecord } from '../src/audit/s3-audit-row.js';
+import { createS3AuditHook } from '../src/proxy/audit-s3-request.js';
 import type { S3RequestEvent } from '../src/proxy/handle-s3-request.js';
 
 const dir = mkdtempSync(join(tmpdir(), 's3gate-bench-audit-'));

@@ -61,7 +61,7 @@ export interface WriterData {
   readonly file: string;
   readonly flushIntervalMs: number;
   readonly retentionDays: number;
-  /** Int32 slots STATE_ACK and STATE_DONE. */
+  /** STATE_SLOTS Int32 slots: STATE_ACK, STATE_DONE, STATE_FAILED. */
   readonly state: SharedArrayBuffer;
 }
 

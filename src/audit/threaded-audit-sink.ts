@@ -23,7 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { openDatabase, type SqliteDatabase } from '../db/open-database.js';
 import type { AuditLog, AuditRecord, AuditSink } from './audit-record.js';
 import { type QueuedRow, STATE_ACK, STATE_DONE, STATE_FAILED, STATE_SLOTS, toAuditRecord, toS3Row, type WriterData, type WriterLogMessage, type WriterMessage } from './audit-writer-protocol.js';
-import { buildS3AuditRecord, type S3AuditEvent } from './s3-audit-row.js';
+import type { S3AuditEvent } from './s3-audit-row.js';
 import { positiveInt, SqliteAuditSink } from './sqlite-audit-sink.js';
 
 export interface ThreadedAuditSinkOptions {
@@ -114,10 +114,6 @@ export class ThreadedAuditSink implements AuditSink {
 
   /** An S3 request's row, posted as a flat array; the record is built on the writer thread. */
   recordS3(event: S3AuditEvent, timeMs: number, sampled: boolean): void {
-    if (this.#fallback !== undefined || this.#closed) {
-      this.#queue(buildS3AuditRecord(event, timeMs, sampled), sampled);
-      return;
-    }
     this.#queue(toS3Row(event, timeMs, sampled), sampled);
   }
 

@@ -37,5 +37,3 @@ export function createS3AuditHook(options: S3AuditHookOptions): (event: S3Reques
     else sink.record(buildS3AuditRecord(event, clock(), !mustRecord));
   };
 }
-
-export { buildS3AuditRecord, classifyS3Outcome, DENIAL_ERROR_CODES } from '../audit/s3-audit-row.js';

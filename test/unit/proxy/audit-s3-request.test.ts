@@ -10,7 +10,8 @@ import { queryAudit } from '../../../src/audit/audit-query.js';
 import type { AuditRecord, AuditSink } from '../../../src/audit/audit-record.js';
 import { SqliteAuditSink } from '../../../src/audit/sqlite-audit-sink.js';
 import { openDatabase, type SqliteDatabase } from '../../../src/db/open-database.js';
-import { buildS3AuditRecord, classifyS3Outcome, createS3AuditHook } from '../../../src/proxy/audit-s3-request.js';
+import { buildS3AuditRecord, classifyS3Outcome } from '../../../src/audit/s3-audit-row.js';
+import { createS3AuditHook } from '../../../src/proxy/audit-s3-request.js';
 import type { S3RequestEvent } from '../../../src/proxy/handle-s3-request.js';
 
 const NOW = 1_750_000_000_000;
