@@ -132,9 +132,10 @@ function readStatusKb(pid: number, field: string): number {
 const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux (getconf CLK_TCK)
 
 /** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
-export function readCpuSeconds(pid: number): number {
+/** User + system CPU seconds of a process (all its threads), or of one thread with `tid`. */
+export function readCpuSeconds(pid: number, tid?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // after "pid (comm) ": state is field 3, so utime (14) and stime (15) are at 11 and 12
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
