@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/compare.ts --src before=../s3gate-before --src after=. [--rounds 8] [--seconds 5] [--connections 64] [--put] [--large-mib N [--large-only]]`
+ * `npx tsx bench/compare.ts --src before=../s3gate-before --src after=. [--rounds 8] [--seconds 5] [--connections 64] [--put] [--large-mib N [--large-only] [--crc32-trailer]]`
  * (`--src NAME=DIR@warn` runs that tree at log level warn)
  *
  * Before/after comparison of s3gate source trees on a shared, noisy machine: every tree's
@@ -38,6 +38,8 @@ const withPut = argv.includes('--put');
 /** Only the large transfers (the proxies stay fresh: their RSS is the transfers' alone). */
 const largeOnly = argv.includes('--large-only');
 const largeMiB = Number(option('--large-mib') ?? 0);
+/** The large PUT as STREAMING-UNSIGNED-PAYLOAD-TRAILER with a CRC32 trailer instead of signed chunks. */
+const largeMode = argv.includes('--crc32-trailer') ? 'crc32-trailer' : 'signed';
 const nodeFlags = (option('--node-flags') ?? '').split(' ').filter((f) => f !== '');
 const CONNECTIONS = Number(option('--connections') ?? 64);
 
@@ -73,7 +75,7 @@ async function load(t: Child, kind: 'get' | 'put', durationSeconds: number): Pro
 async function large(t: Child): Promise<Sample> {
   const cpu0 = readCpuSeconds(t.pid);
   const sampler = sampleRss(t.pid);
-  const r = await putStreamingObject(t.url, BENCH_KEY, `/${BENCH_BUCKET}/large/compare`, largeMiB * 1048576);
+  const r = await putStreamingObject(t.url, BENCH_KEY, `/${BENCH_BUCKET}/large/compare`, largeMiB * 1048576, largeMode);
   return { rps: r.mibPerSecond, cpuUs: ((readCpuSeconds(t.pid) - cpu0) * 1e6) / largeMiB, rssBytes: sampler.stop() };
 }
 
@@ -113,7 +115,7 @@ async function main(): Promise<void> {
   const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
   for (const k of kinds) {
     const unit = k === 'large' ? ['MiB/s', 'CPU µs/MiB'] : ['req/s', 'CPU µs/req'];
-    console.log(`\n${k === 'get' ? '1 KiB GET' : k === 'put' ? '64 KiB PUT' : `${largeMiB} MiB aws-chunked PUT`}, medians of ${rounds} (min–max):\n`);
+    console.log(`\n${k === 'get' ? '1 KiB GET' : k === 'put' ? '64 KiB PUT' : `${largeMiB} MiB aws-chunked PUT (${largeMode})`}, medians of ${rounds} (min–max):\n`);
     console.log(`| target | ${unit[0]} | ${unit[1]} | throughput / bare | bare CPU / CPU |${k === 'large' ? ' peak RSS (MiB, median, max) |' : ''}\n| --- | ---: | ---: | ---: | ---: |${k === 'large' ? ' ---: |' : ''}`);
     const bareSamples = samples.get(`bare/${k}`) ?? [];
     const bRps = median(bareSamples.map((s) => s.rps));

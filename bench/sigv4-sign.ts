@@ -6,9 +6,12 @@
  * https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-streaming.html
  */
 import { createHash, createHmac } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 export const STREAMING_PAYLOAD = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
+/** What aws-cli v2 ≥ 2.23, boto3 ≥ 1.36 and the JS SDK v3 send by default over https: unsigned chunks, a CRC trailer. */
+export const STREAMING_UNSIGNED_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
 
 export interface BenchKey {
   readonly accessKeyId: string;
@@ -116,4 +119,35 @@ export function* awsChunkedFrames(
     yield CRLF;
   }
   yield Buffer.from(`0;chunk-signature=${sign(Buffer.alloc(0))}\r\n\r\n`);
+}
+
+/** Bytes on the wire for an unsigned aws-chunked body with one `x-amz-checksum-crc32` trailer. */
+export function unsignedTrailerLength(decodedLength: number, chunkBytes: number): number {
+  const frame = (n: number): number => n.toString(16).length + 2 + n + 2;
+  const full = Math.floor(decodedLength / chunkBytes);
+  const rest = decodedLength % chunkBytes;
+  // "0\r\n" + "x-amz-checksum-crc32:" + 8 base64 characters + "\r\n\r\n"
+  return full * frame(chunkBytes) + (rest > 0 ? frame(rest) : 0) + 3 + 'x-amz-checksum-crc32:'.length + 8 + 4;
+}
+
+/**
+ * Yields the frames of a STREAMING-UNSIGNED-PAYLOAD-TRAILER body (`size-hex CRLF data CRLF`
+ * per chunk, then `0 CRLF` and the CRC32 trailer), the checksum running over the data as it goes.
+ */
+export function* unsignedTrailerFrames(decodedLength: number, chunkBytes: number, nextChunk: (size: number) => Buffer): Generator<Buffer> {
+  const CRLF = Buffer.from('\r\n');
+  let crc = 0;
+  let left = decodedLength;
+  while (left > 0) {
+    const n = Math.min(chunkBytes, left);
+    left -= n;
+    const data = nextChunk(n);
+    crc = crc32(data, crc);
+    yield Buffer.from(`${n.toString(16)}\r\n`);
+    yield data;
+    yield CRLF;
+  }
+  const value = Buffer.alloc(4);
+  value.writeUInt32BE(crc >>> 0);
+  yield Buffer.from(`0\r\nx-amz-checksum-crc32:${value.toString('base64')}\r\n\r\n`);
 }

@@ -5,7 +5,7 @@
 import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { STREAMING_PAYLOAD, awsChunkedFrames, awsChunkedLength, signRequest, type BenchKey } from './sigv4-sign.js';
+import { STREAMING_PAYLOAD, STREAMING_UNSIGNED_TRAILER, awsChunkedFrames, awsChunkedLength, signRequest, type BenchKey, unsignedTrailerFrames, unsignedTrailerLength } from './sigv4-sign.js';
 
 export interface TransferResult {
   readonly seconds: number;
@@ -40,23 +40,27 @@ export function getObject(baseUrl: string, key: BenchKey, path: string, size: nu
 const CHUNK = Buffer.alloc(64 * 1024);
 randomFillSync(CHUNK);
 
+/** `signed`: STREAMING-AWS4-HMAC-SHA256-PAYLOAD; `crc32-trailer`: STREAMING-UNSIGNED-PAYLOAD-TRAILER with x-amz-checksum-crc32. */
+export type StreamingMode = 'signed' | 'crc32-trailer';
+
 /**
- * PUT `size` bytes as a signed aws-chunked stream (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)
- * in `chunkBytes` chunks, each chunk signed as it is sent.
+ * PUT `size` bytes as an aws-chunked stream in `chunkBytes` chunks: each chunk signed as it
+ * is sent (`signed`, the default), or unsigned with a CRC32 trailer (`crc32-trailer`).
  */
-export function putStreamingObject(baseUrl: string, key: BenchKey, path: string, size: number, chunkBytes = 64 * 1024): Promise<TransferResult> {
+export function putStreamingObject(baseUrl: string, key: BenchKey, path: string, size: number, mode: StreamingMode = 'signed', chunkBytes = 64 * 1024): Promise<TransferResult> {
   const url = new URL(path, baseUrl);
   const chunk = chunkBytes === CHUNK.length ? CHUNK : Buffer.alloc(chunkBytes, 7);
-  const wireLength = awsChunkedLength(size, chunkBytes);
-  const signed = signRequest(
-    key,
-    'PUT',
-    url.pathname,
-    { host: url.host, 'content-encoding': 'aws-chunked', 'content-length': String(wireLength), 'x-amz-decoded-content-length': String(size) },
-    STREAMING_PAYLOAD,
-    new Date(),
-  );
-  const frames = awsChunkedFrames(signed, size, chunkBytes, (n) => (n === chunk.length ? chunk : chunk.subarray(0, n)));
+  const nextChunk = (n: number): Buffer => (n === chunk.length ? chunk : chunk.subarray(0, n));
+  const signedMode = mode === 'signed';
+  const headers: Record<string, string> = {
+    host: url.host,
+    'content-encoding': 'aws-chunked',
+    'content-length': String(signedMode ? awsChunkedLength(size, chunkBytes) : unsignedTrailerLength(size, chunkBytes)),
+    'x-amz-decoded-content-length': String(size),
+  };
+  if (!signedMode) headers['x-amz-trailer'] = 'x-amz-checksum-crc32';
+  const signed = signRequest(key, 'PUT', url.pathname, headers, signedMode ? STREAMING_PAYLOAD : STREAMING_UNSIGNED_TRAILER, new Date());
+  const frames = signedMode ? awsChunkedFrames(signed, size, chunkBytes, nextChunk) : unsignedTrailerFrames(size, chunkBytes, nextChunk);
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'PUT', headers: signed.headers, agent }, (res) => {
