@@ -24,13 +24,20 @@ export interface Addressing {
 }
 
 /**
+ * A bucket label taken from the Host header: node accepts any printable Host, but a bucket
+ * name never holds `/` (nor `:`, `@`, …); one that did would go upstream as more path segments.
+ */
+const HOST_BUCKET = /^[a-z0-9][a-z0-9._-]*$/;
+
+/**
  * Throws S3Error InvalidURI on bad percent-encoding, InvalidBucketName when a path-style bucket
- * segment decodes to something containing `/`.
+ * segment decodes to something containing `/` or a virtual-host bucket is not a host label.
  */
 export function parseAddressing(input: AddressingInput): Addressing {
   const path = input.rawPath.startsWith('/') ? input.rawPath.slice(1) : input.rawPath;
   const hostBucket = input.host === undefined ? undefined : virtualHostBucket(input.host, input.virtualHostDomains);
   if (hostBucket !== undefined) {
+    if (!HOST_BUCKET.test(hostBucket)) throw new S3Error('InvalidBucketName');
     return { bucket: hostBucket, key: nonEmpty(decodePathPart(path)), style: 'virtual-host' };
   }
   const slash = path.indexOf('/');

@@ -65,4 +65,13 @@ describe('parseAddressing', () => {
       expect.objectContaining({ code: 'InvalidBucketName' }),
     );
   });
+
+  it.each(['logs-a/secret.s3.example.com', 'a@b.s3.example.com', '..s3.example.com', 'a%2fb.s3.example.com'])(
+    'rejects a virtual-host bucket that is not a host label: %s',
+    (host) => {
+      expect(() => parseAddressing({ host, rawPath: '/k', virtualHostDomains: domains })).toThrow(
+        expect.objectContaining({ code: 'InvalidBucketName' }),
+      );
+    },
+  );
 });
