@@ -137,7 +137,7 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     event.principal = credential.principalName;
 
     const query = parseQuery(rawQuery);
-    if (verified.authKind === 'header-v2' || verified.authKind === 'presigned-v2') assertSigV2CoversQuery(query);
+    if (verified.authKind === 'header-v2' || verified.authKind === 'presigned-v2') assertSigV2CoversQuery(query, verified.authKind === 'presigned-v2');
     const op = classifyOperation({ method, bucket: address.bucket, key: address.key, query: queryMap(query), headers: req.headers });
     if (op === undefined) {
       throw new S3Error('NotImplemented', `s3gate does not support ${method} on this resource; the request was not forwarded.`);
