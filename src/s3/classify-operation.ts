@@ -57,6 +57,8 @@ export interface ClassifiedOperation {
 }
 
 const COPY_SOURCE_HEADER = 'x-amz-copy-source';
+/** MinIO / Snowball Edge: a PUT tar with this metadata is extracted into one object per entry. */
+const AUTO_EXTRACT_HEADER = 'x-amz-meta-snowball-auto-extract';
 const VERSION_ID = 'versionId';
 
 interface Requirement {
@@ -153,6 +155,9 @@ export function classifyOperation(input: ClassifyInput): ClassifiedOperation | u
     }
   }
   if (row === undefined) return undefined;
+  // MinIO and Snowball unpack such an upload into objects named by the archive's entries, keys
+  // the policy never sees: not supported.
+  if (OBJECT_WRITES.has(row.name) && header(input.headers, amzParams, AUTO_EXTRACT_HEADER) !== undefined) return undefined;
 
   const result: Mutable<ClassifiedOperation> = {
     operation: row.name,

@@ -145,6 +145,24 @@ describe('classifyOperation: tricky requests', () => {
   });
 });
 
+describe('review: archive auto-extract (MinIO / Snowball) writes keys the policy never saw', () => {
+  // MinIO (and Snowball Edge, RustFS) unpack a PUT tar whose X-Amz-Meta-Snowball-Auto-Extract is
+  // "true" into one object per entry, named by the entry (plus X-Amz-Meta-Minio-Snowball-Prefix),
+  // anywhere in the bucket: a put_object scope on `data/` would write `secret/x`.
+  it.each([
+    ['PUT', 'k', '', { 'x-amz-meta-snowball-auto-extract': 'true' }],
+    ['PUT', 'k', '', { 'x-amz-meta-snowball-auto-extract': 'TRUE', 'x-amz-copy-source': '/b/src.tar' }],
+    ['POST', 'k', 'uploads', { 'x-amz-meta-snowball-auto-extract': 'true' }],
+    ['PUT', 'k', 'X-Amz-Signature=s&x-amz-meta-snowball-auto-extract=true', {}],
+  ] as const)('%s %s?%s with %j is not classified', (method, key, query, headers) => {
+    expect(classify(method, 'b', key, query, headers)).toBeUndefined();
+  });
+
+  it('other metadata is fine', () => {
+    expect(classify('PUT', 'b', 'k', '', { 'x-amz-meta-snowball': 'true' })?.operation).toBe('PutObject');
+  });
+});
+
 describe('parseCopySource', () => {
   it.each([
     ['/src/key', { bucket: 'src', key: 'key' }],
