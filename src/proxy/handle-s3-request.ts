@@ -302,6 +302,12 @@ function upstreamPayloadHash(payload: PayloadMode, hasBody: boolean): string {
 
 async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promise<{ status: number; bytesIn: number }> {
   const { req, res, runtime, verified, op } = call;
+  const backend = runtime.backends.backendFor(op.bucket);
+  // A copy runs on the destination's backend, which would read its own bucket of the source's
+  // name: not the source the policy checked when that bucket is served by another backend.
+  if (op.copySource !== undefined && runtime.backends.backendFor(op.copySource.bucket) !== backend) {
+    throw new S3Error('NotImplemented', 'Copying between buckets served by different backends is not supported.');
+  }
   const payload = verified.payload;
   const contentLength = upstreamContentLength(req, payload);
   const headers = buildForwardHeaders(req.headers, payload);
@@ -329,7 +335,6 @@ async function forwardToUpstream(call: S3Call, maxChunkSizeBytes: number): Promi
     verifyEmptyBody(payload, checksum);
   }
   if (body !== undefined || req.method === 'PUT' || req.method === 'POST') headers['content-length'] = String(contentLength);
-  const backend = runtime.backends.backendFor(op.bucket);
   const upstream = buildUpstreamRequest(
     backend,
     { method: req.method ?? 'GET', bucket: op.bucket, key: op.key, query: forwardedQuery(call.query), headers, payloadHash: upstreamPayloadHash(payload, body !== undefined) },
