@@ -51,7 +51,9 @@ export interface ClassifiedOperation {
    * Actions also required on the same bucket/key because of headers that widen the operation:
    * a non-private canned ACL or x-amz-grant-* (put_object_acl), x-amz-tagging (put_object_tagging),
    * object-lock retention (put_object_retention) or legal hold (put_object_legal_hold) on writes,
-   * x-amz-bypass-governance-retention on deletes (put_object_retention).
+   * x-amz-bypass-governance-retention on deletes (put_object_retention); on CreateBucket, an ACL
+   * (put_bucket_acl), object lock (put_bucket_object_lock_configuration, put_bucket_versioning) or
+   * x-amz-object-ownership (put_bucket_ownership_controls).
    */
   readonly additionalActions?: readonly S3Action[];
 }
@@ -173,7 +175,7 @@ export function classifyOperation(input: ClassifyInput): ClassifiedOperation | u
     if (typeof raw !== 'string') throw new S3Error('InvalidArgument', 'Exactly one x-amz-copy-source header is required.');
     result.copySource = parseCopySource(raw);
   }
-  if (row.access === 'write') {
+  if (row.access === 'write' || row.name === 'CreateBucket') {
     const additionalActions = deriveAdditionalActions(row.name, input.headers, amzParams);
     if (additionalActions !== undefined) result.additionalActions = additionalActions;
   }
@@ -236,10 +238,7 @@ function deriveAdditionalActions(
   // No local closures here: tsx/esbuild wraps named arrow functions in a costly __name() call.
   let extra: S3Action[] | undefined;
   if (OBJECT_WRITES.has(operation)) {
-    const acl = header(headers, amzParams, 'x-amz-acl');
-    let widensAcl = acl !== undefined && !(typeof acl === 'string' && HARMLESS_CANNED_ACLS.has(acl.trim().toLowerCase()));
-    for (const h of GRANT_HEADERS) if (header(headers, amzParams, h) !== undefined) widensAcl = true;
-    if (widensAcl) (extra ??= []).push('put_object_acl');
+    if (widensAcl(headers, amzParams)) (extra ??= []).push('put_object_acl');
     if (header(headers, amzParams, 'x-amz-tagging') !== undefined) (extra ??= []).push('put_object_tagging');
     if (
       header(headers, amzParams, 'x-amz-object-lock-mode') !== undefined ||
@@ -250,8 +249,24 @@ function deriveAdditionalActions(
     if (header(headers, amzParams, 'x-amz-object-lock-legal-hold') !== undefined) (extra ??= []).push('put_object_legal_hold');
   } else if (OBJECT_DELETES.has(operation)) {
     if (header(headers, amzParams, 'x-amz-bypass-governance-retention') !== undefined) (extra ??= []).push('put_object_retention');
+  } else if (operation === 'CreateBucket') {
+    // As AWS requires for CreateBucket with these headers (API_CreateBucket.html, Permissions).
+    if (widensAcl(headers, amzParams) || header(headers, amzParams, 'x-amz-grant-write') !== undefined) (extra ??= []).push('put_bucket_acl');
+    const lock = header(headers, amzParams, 'x-amz-bucket-object-lock-enabled');
+    if (lock !== undefined && !(typeof lock === 'string' && lock.trim().toLowerCase() === 'false')) {
+      (extra ??= []).push('put_bucket_object_lock_configuration', 'put_bucket_versioning');
+    }
+    if (header(headers, amzParams, 'x-amz-object-ownership') !== undefined) (extra ??= []).push('put_bucket_ownership_controls');
   }
   return extra;
+}
+
+/** A canned ACL other than a harmless one, or any x-amz-grant-* header of an object ACL. */
+function widensAcl(headers: HeadersInput, amzParams: ReadonlyMap<string, string> | undefined): boolean {
+  const acl = header(headers, amzParams, 'x-amz-acl');
+  if (acl !== undefined && !(typeof acl === 'string' && HARMLESS_CANNED_ACLS.has(acl.trim().toLowerCase()))) return true;
+  for (const h of GRANT_HEADERS) if (header(headers, amzParams, h) !== undefined) return true;
+  return false;
 }
 
 /**

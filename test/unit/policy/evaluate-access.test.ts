@@ -188,6 +188,7 @@ describe('evaluateRequest', () => {
     scope('dst', ['in'], ['put_object', 'copy_object', 'upload_part', 'upload_part_copy', 'delete_object', 'list_bucket']),
     scope('dst', ['tagged'], ['put_object', 'put_object_tagging']),
     scope('new-*', [], ['create_bucket']),
+    scope('acl-*', [], ['create_bucket', 'put_bucket_acl']),
   ];
 
   function decide(method: string, bucket: string | undefined, key: string | undefined, query = '', headers: HeadersInput = {}) {
@@ -220,6 +221,15 @@ describe('evaluateRequest', () => {
     ['HeadBucket elsewhere', 'HEAD', 'other', undefined, '', {}, false],
     ['CreateBucket via glob', 'PUT', 'new-thing', undefined, '', {}, true],
     ['CreateBucket not granted', 'PUT', 'old-thing', undefined, '', {}, false],
+    ['CreateBucket with a private ACL', 'PUT', 'new-thing', undefined, '', { 'x-amz-acl': 'private' }, true],
+    // AWS: CreateBucket with these headers also needs s3:PutBucketAcl / PutBucketObjectLockConfiguration
+    // + PutBucketVersioning / PutBucketOwnershipControls.
+    ['CreateBucket with a public ACL needs put_bucket_acl', 'PUT', 'new-thing', undefined, '', { 'x-amz-acl': 'public-read-write' }, false],
+    ['CreateBucket with a grant needs put_bucket_acl', 'PUT', 'new-thing', undefined, '', { 'x-amz-grant-write': 'id=x' }, false],
+    ['CreateBucket with object lock needs its actions', 'PUT', 'new-thing', undefined, '', { 'x-amz-bucket-object-lock-enabled': 'true' }, false],
+    ['CreateBucket with object lock explicitly off', 'PUT', 'new-thing', undefined, '', { 'x-amz-bucket-object-lock-enabled': 'false' }, true],
+    ['CreateBucket with object ownership needs its action', 'PUT', 'new-thing', undefined, '', { 'x-amz-object-ownership': 'ObjectWriter' }, false],
+    ['CreateBucket with a public ACL granted', 'PUT', 'acl-thing', undefined, '', { 'x-amz-acl': 'public-read' }, true],
     ['DeleteBucket not granted', 'DELETE', 'new-thing', undefined, '', {}, false],
     ['DeleteObjects pre-check with delete scope', 'POST', 'dst', undefined, 'delete', {}, true],
     ['DeleteObjects pre-check without', 'POST', 'src', undefined, 'delete', {}, false],
