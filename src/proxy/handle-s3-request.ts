@@ -244,9 +244,12 @@ function hasRequestBody(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
-/** Repeated parameters stay visible (as arrays) so the classifier can refuse them. */
+/**
+ * Repeated parameters stay visible (as arrays) so the classifier can refuse them. No prototype:
+ * `__proto__` (or `constructor`) is a parameter name like any other.
+ */
 function queryMap(query: readonly QueryPair[]): Record<string, string | string[]> {
-  const map: Record<string, string | string[]> = {};
+  const map: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   for (const [name, value] of query) {
     const prev = map[name];
     map[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
