@@ -40,11 +40,21 @@ const DROP = new Set([
   'x-method-override',
 ]);
 
+/**
+ * Backend-specific control headers: not x-amz-*, so a presigned URL does not sign them and the
+ * policy never sees them, yet the admin key would sign them upstream. MinIO's
+ * x-minio-force-delete makes DeleteObject a recursive, all-versions prefix delete and its
+ * x-minio-source-* replication headers set version ids and times; GCS honours x-goog-acl.
+ */
+function isBackendControlHeader(name: string): boolean {
+  return name.startsWith('x-minio-') || name.startsWith('x-goog-');
+}
+
 export function buildForwardHeaders(headers: IncomingHttpHeaders, payload: PayloadMode): Record<string, string> {
   const out: Record<string, string> = {};
   const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer';
   for (const name in headers) {
-    if (DROP.has(name)) continue;
+    if (DROP.has(name) || isBackendControlHeader(name)) continue;
     const value = headers[name];
     if (value === undefined) continue;
     if (name === 'content-encoding' && streaming) {
