@@ -1,8 +1,9 @@
 /**
  * Which client request headers travel upstream. Everything an S3 client may rely on passes
  * (x-amz-meta-*, checksums, SSE, tagging, object lock, conditionals, Range,
- * x-amz-copy-source*); hop-by-hop headers, the client's auth and the aws-chunked framing
- * headers do not: the upstream request is re-signed and carries the decoded body.
+ * x-amz-copy-source*); hop-by-hop headers, the client's auth, the aws-chunked framing headers
+ * and other vendors' x- headers do not: the upstream request is re-signed and carries the
+ * decoded body.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PayloadMode } from '../sigv4/signable-request.js';
@@ -41,20 +42,23 @@ const DROP = new Set([
 ]);
 
 /**
- * Backend-specific control headers: not x-amz-*, so a presigned URL does not sign them and the
- * policy never sees them, yet the admin key would sign them upstream. MinIO's
- * x-minio-force-delete makes DeleteObject a recursive, all-versions prefix delete and its
- * x-minio-source-* replication headers set version ids and times; GCS honours x-goog-acl.
+ * Vendor extension headers (every `x-` header outside `x-amz-`): a presigned URL does not sign
+ * them and the policy never sees them, yet the admin key would sign them upstream, and
+ * S3-compatible servers act on their own: MinIO's x-minio-force-delete makes DeleteObject a
+ * recursive, all-versions prefix delete and its x-minio-source-* replication headers set version
+ * ids and times; GCS honours x-goog-acl; Ceph RGW, OSS, COS and OBS have x-rgw-*, x-oss-*,
+ * x-cos-*, x-obs-* of their own. AWS S3 acts on none of them, so none is forwarded (deny by
+ * default rather than a list of vendors that is never complete).
  */
-function isBackendControlHeader(name: string): boolean {
-  return name.startsWith('x-minio-') || name.startsWith('x-goog-');
+function isVendorHeader(name: string): boolean {
+  return name.charCodeAt(0) === 0x78 /* x */ && name.charCodeAt(1) === 0x2d /* - */ && !name.startsWith('x-amz-');
 }
 
 export function buildForwardHeaders(headers: IncomingHttpHeaders, payload: PayloadMode): Record<string, string> {
   const out: Record<string, string> = {};
   const streaming = payload.kind === 'streaming-signed' || payload.kind === 'streaming-unsigned-trailer';
   for (const name in headers) {
-    if (DROP.has(name) || isBackendControlHeader(name)) continue;
+    if (DROP.has(name) || isVendorHeader(name)) continue;
     const value = headers[name];
     if (value === undefined) continue;
     if (name === 'content-encoding' && streaming) {

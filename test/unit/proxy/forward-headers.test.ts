@@ -6,7 +6,7 @@ describe('review: backend-specific control headers are not forwarded', () => {
   // signs them upstream: MinIO's x-minio-force-delete turns DeleteObject into a recursive,
   // all-versions prefix delete; x-minio-source-* replication headers set version ids and mtimes;
   // GCS honours x-goog-acl like x-amz-acl.
-  it.each(['x-minio-force-delete', 'x-minio-source-replication-request', 'x-minio-source-mtime', 'x-goog-acl'])('drops %s', (name) => {
+  it.each(['x-minio-force-delete', 'x-minio-source-replication-request', 'x-minio-source-mtime', 'x-goog-acl', 'x-rgw-object-type', 'x-oss-forbid-overwrite', 'x-request-id'])('drops %s', (name) => {
     const out = buildForwardHeaders({ [name]: 'true', 'x-amz-meta-a': 'b', range: 'bytes=0-1' }, { kind: 'unsigned' });
     expect(out[name]).toBeUndefined();
     expect(out['x-amz-meta-a']).toBe('b');
