@@ -502,7 +502,11 @@ export class SqliteCredentialStore implements CredentialStore {
     const stored = row?.password_hash ?? (await dummyPasswordHash());
     const matches = await verifyPasswordHash(typeof password === 'string' ? password : '', stored);
     if (!matches || row === undefined) return undefined;
-    return this.getUser(row.id); // as it is now, after the await
+    // As it is now, after the await; but not if the password changed meanwhile: the token
+    // issued from this login would carry the new version and outlive the change.
+    const current = this.selectUser.get(row.id);
+    if (current === undefined || current.password_hash !== row.password_hash) return undefined;
+    return this.toUser(current);
   }
 
   issueUserCredential(userId: string, createdBy?: string): IssuedCredential | undefined {
