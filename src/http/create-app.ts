@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createRequestId } from '../core/request-id.js';
 import type { S3RequestContext } from '../proxy/handle-s3-request.js';
 import { S3Error } from '../s3/s3-error.js';
@@ -63,6 +64,8 @@ export function createApp(options: AppOptions): S3App {
   // writeContinue), so a denied upload never sends its body.
   server.on('checkContinue', listener);
   server.on('clientError', writeClientError);
+  // CONNECT (s3gate is no forward proxy): without a listener node drops the socket silently.
+  server.on('connect', refuseConnect);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.requestTimeout = options.requestTimeoutMs;
   // Node only enforces requestTimeout when headersTimeout does not exceed it.
@@ -126,13 +129,24 @@ function writeClientError(error: Error & { code?: string }, socket: Socket): voi
     return;
   }
   const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const requestId = createRequestId();
   const s3Error = tooLarge
     ? new S3Error('RequestHeaderSectionTooLarge')
     : new S3Error('InvalidRequest', `The request could not be parsed as HTTP/1.1 (${error.code ?? 'bad request'}).`);
+  endWithS3Error(socket, s3Error, tooLarge ? 'Request Header Fields Too Large' : 'Bad Request');
+}
+
+/** A CONNECT request: answered as S3 does any method it does not know, then closed. */
+function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
+  socket.on('error', () => socket.destroy());
+  endWithS3Error(socket, new S3Error('MethodNotAllowed'), 'Method Not Allowed');
+}
+
+/** Writes an S3 XML error straight to a socket that no ServerResponse owns, and closes it. */
+function endWithS3Error(socket: Duplex, s3Error: S3Error, reason: string): void {
+  const requestId = createRequestId();
   const body = buildErrorXml({ code: s3Error.code, message: s3Error.message, resource: '', requestId, extra: {} });
   socket.end(
-    `HTTP/1.1 ${s3Error.status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${s3Error.status} ${reason}\r\n` +
       `content-type: application/xml\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-amz-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
   );
 }
