@@ -81,6 +81,10 @@ export function toUpstreamError(err: unknown, body?: Readable | AsyncIterable<Bu
   if (err instanceof undiciErrors.HeadersTimeoutError) return new S3Error('GatewayTimeout', 'The upstream storage did not answer in time.');
   if (err instanceof undiciErrors.BodyTimeoutError) return new S3Error('GatewayTimeout', 'The upstream storage stopped sending the response body.');
   if (err instanceof undiciErrors.RequestContentLengthMismatchError) return new S3Error('IncompleteBody');
+  // Not HTTP, or headers past undici's limit: the upstream's fault, not an internal error.
+  if (err instanceof undiciErrors.HTTPParserError || err instanceof undiciErrors.HeadersOverflowError) {
+    return new S3Error('BadGateway', 'The upstream storage sent an invalid response.');
+  }
   const code = (err as { code?: string } | undefined)?.code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'EAI_AGAIN') {
     return new S3Error('ServiceUnavailable', 'The upstream storage could not be reached.');
