@@ -3,6 +3,7 @@
  * to the client, unbuffered. Errors before the first response byte become S3Errors; after
  * that the client connection is destroyed (the only honest signal mid-body).
  */
+import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errors as undiciErrors } from 'undici';
@@ -36,9 +37,18 @@ export async function forwardRequest(
   // undici streams async iterables too (Dispatcher docs: body may be an AsyncIterable); its
   // typings for stream() only list Readable.
   const requestBody = (body ?? null) as Readable | null;
+  // A client gone before the answer is complete aborts the upstream request: without this, one
+  // still waiting for response headers held its pool connection until the upstream answered or
+  // upstream_headers_timeout_ms passed. (An EventEmitter is a signal undici accepts, and is
+  // cheaper than an AbortController.)
+  const clientGone = new EventEmitter();
+  const onClose = (): void => {
+    if (!res.writableFinished) clientGone.emit('abort');
+  };
+  res.once('close', onClose);
   try {
     await backend.pool.stream(
-      { path: request.path, method: request.method as 'GET', headers: request.headers, body: requestBody },
+      { path: request.path, method: request.method as 'GET', headers: request.headers, body: requestBody, signal: clientGone },
       ({ statusCode, headers }) => {
         status = statusCode;
         const out: Record<string, string | string[]> = {};
@@ -64,6 +74,8 @@ export async function forwardRequest(
     );
   } catch (err) {
     throw toUpstreamError(err, body);
+  } finally {
+    res.off('close', onClose);
   }
   return { status, upstreamRequestId };
 }
