@@ -73,7 +73,10 @@ export async function forwardRequest(
       },
     );
   } catch (err) {
-    throw toUpstreamError(err, body);
+    // An upstream failure mid-body (reset, body timeout) reaches undici's handler, which destroys
+    // the response with it; the promise itself only sees the response's premature close, which
+    // would blame the client.
+    throw toUpstreamError(res.headersSent && res.errored !== null ? res.errored : err, body);
   } finally {
     res.off('close', onClose);
   }
