@@ -8,14 +8,15 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type AdminActor, AdminService } from '../admin/admin-service.js';
 import { type OpenStore, openStore } from '../admin/open-store.js';
 import type { Config, StoreConfig } from '../config/config-schema.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { systemClock } from '../core/clock.js';
 import { createRequestId } from '../core/request-id.js';
-import type { MasterKeyEnv } from '../credentials/master-key.js';
+import { MASTER_KEY_ENV, type MasterKeyEnv } from '../credentials/master-key.js';
+import { DATABASE_FILE_NAME } from '../db/open-database.js';
 import { credentialsFromConfig } from '../credentials/toml-credential-source.js';
 import { CliFailure } from './cli-errors.js';
 
@@ -52,6 +53,16 @@ export async function loadStoreConfig(configPath: string | undefined): Promise<{
 export async function openCliStore(options: OpenCliStoreOptions): Promise<CliStore> {
   const { config, path, store: storeConfig } = await loadStoreConfig(options.configPath);
   const keyFileExisted = existsSync(storeConfig.masterKeyFile);
+  const keyFromEnv = (options.env[MASTER_KEY_ENV] ?? '').trim() !== '';
+  // A database that exists was opened with some master key; it is not a key file that is not
+  // there. Creating one now would seal the secrets this command mints under a key the servers
+  // do not have (they could not serve them, and would refuse to start again).
+  if (!keyFromEnv && !keyFileExisted && existsSync(join(storeConfig.path, DATABASE_FILE_NAME))) {
+    throw new CliFailure(
+      `the database in ${storeConfig.path} exists but the master key file ${storeConfig.masterKeyFile} does not: run with the server's master key (${MASTER_KEY_ENV}, or the key file it uses)`,
+      'store',
+    );
+  }
   let opened: OpenStore;
   try {
     // Refuses a master key that cannot read the stored secrets (naming the key ids needed).
