@@ -96,6 +96,11 @@ export function toUpstreamError(err: unknown, body?: Readable | AsyncIterable<Bu
   if (err instanceof undiciErrors.HeadersTimeoutError) return new S3Error('GatewayTimeout', 'The upstream storage did not answer in time.');
   if (err instanceof undiciErrors.BodyTimeoutError) return new S3Error('GatewayTimeout', 'The upstream storage stopped sending the response body.');
   if (err instanceof undiciErrors.RequestContentLengthMismatchError) return new S3Error('IncompleteBody');
+  // The backend's pool was closed by a reload after this request took the old runtime (a
+  // DeleteObjects still reading its body): nothing was sent, a retry goes to the new pool.
+  if (err instanceof undiciErrors.ClientClosedError || err instanceof undiciErrors.ClientDestroyedError) {
+    return new S3Error('ServiceUnavailable', 'The upstream connection was replaced by a configuration reload; retry the request.');
+  }
   // Not HTTP, or headers past undici's limit: the upstream's fault, not an internal error.
   if (err instanceof undiciErrors.HTTPParserError || err instanceof undiciErrors.HeadersOverflowError) {
     return new S3Error('BadGateway', 'The upstream storage sent an invalid response.');
