@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { createLogger, createRequestLogger, flushLogger } from './core/logger.js';
 import type { Config } from './config/config-schema.js';
 import { watchConfig } from './config/config-watcher.js';
+import { checkTlsFiles } from './config/load-config.js';
 import { CredentialRegistry } from './credentials/credential-registry.js';
 import { credentialsFromConfig } from './credentials/toml-credential-source.js';
 import { createApp } from './http/create-app.js';
@@ -48,6 +49,12 @@ export interface RunningServer {
 }
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
+  // Read at start only: a bad certificate or key stops the start with the field and the fix.
+  const configName = options.configPath ?? 'configuration';
+  if (options.config.server.tls !== undefined) checkTlsFiles(configName, 'server', options.config.server.tls);
+  if (options.config.store !== undefined && options.config.admin.enabled && options.config.admin.tls !== undefined) {
+    checkTlsFiles(configName, 'admin', options.config.admin.tls);
+  }
   const log = options.logger ?? createLogger(options.config.log.level);
   const credentials = new CredentialRegistry();
   let backends = new Map<string, Backend>();

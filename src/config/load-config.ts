@@ -3,10 +3,12 @@
  * made absolute, relative to the directory of the config file. Every failure, including an
  * unreadable file, is a ConfigError, so `s3gate config check` can print `problems` as they are.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { ConfigError } from './config-error.js';
-import type { Config } from './config-schema.js';
+import type { Config, TlsConfig } from './config-schema.js';
 import { type Env, parseConfig } from './parse-config.js';
 
 export interface LoadConfigOptions {
@@ -45,16 +47,49 @@ export function resolveConfigPaths(config: Config, configPath: string): Config {
   };
 }
 
-function describeReadError(err: unknown): string {
+/**
+ * Checks the TLS certificate and key a listener is about to use (read at start only), so a bad
+ * pair stops the start with a ConfigError naming the config file, the field and the fix, not
+ * with node's bare "ENOENT: …" or "error:0480006C:PEM routines::no start line".
+ * `section` is the TOML table holding tls_cert/tls_key.
+ */
+export function checkTlsFiles(fileName: string, section: 'server' | 'admin', tls: TlsConfig): void {
+  const fail = (field: 'tls_cert' | 'tls_key', problem: string): never => {
+    throw new ConfigError(fileName, [`${fileName}: ${section}.${field}: ${problem}`]);
+  };
+  const read = (field: 'tls_cert' | 'tls_key', path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      return fail(field, `cannot read ${path}: ${describeReadError(err, 'tls')}`);
+    }
+  };
+  const cert = read('tls_cert', tls.certPath);
+  const key = read('tls_key', tls.keyPath);
+  if (!accepted({ cert })) fail('tls_cert', `${tls.certPath} is not a PEM certificate (give the PEM certificate chain, "-----BEGIN CERTIFICATE-----")`);
+  if (!accepted({ key })) fail('tls_key', `${tls.keyPath} is not a PEM private key (give the unencrypted PEM key, "-----BEGIN PRIVATE KEY-----")`);
+  if (!accepted({ cert, key })) fail('tls_key', `${tls.keyPath} does not belong to the certificate in ${tls.certPath} (give the key the certificate was issued for)`);
+}
+
+function accepted(options: { cert?: Buffer; key?: Buffer }): boolean {
+  try {
+    createSecureContext(options);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describeReadError(err: unknown, file: 'config' | 'tls' = 'config'): string {
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
   switch (code) {
     case 'ENOENT':
-      return 'no such file (check the path, or start from proxy.example.toml)';
+      return file === 'config' ? 'no such file (check the path, or start from proxy.example.toml)' : 'no such file (check the path; a relative path is relative to the config file)';
     case 'EACCES':
     case 'EPERM':
       return 'permission denied (make it readable by the user s3gate runs as)';
     case 'EISDIR':
-      return 'it is a directory (give the path of the .toml file)';
+      return `it is a directory (give the path of the ${file === 'config' ? '.toml' : 'PEM'} file)`;
     default:
       return err instanceof Error ? err.message : String(err);
   }
