@@ -174,8 +174,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     if (JSON.stringify([config.store, config.admin, config.audit]) !== JSON.stringify([currentConfig.store, currentConfig.admin, currentConfig.audit])) {
       log.warn('[store], [admin] and [audit] changes take effect at the next restart');
     }
+    const server = config.server;
+    const started = options.config.server;
+    if (JSON.stringify([server.listen, server.tls, server.limits.maxHeaderBytes]) !== JSON.stringify([started.listen, started.tls, started.limits.maxHeaderBytes])) {
+      log.warn('server.listen, server.tls_cert, server.tls_key and server.limits.max_header_bytes changes take effect at the next restart');
+    }
     currentConfig = config;
     runtime.current = buildRuntime(config);
+    app.applyTimeouts({ requestTimeoutMs: server.limits.requestTimeoutMs, clientIdleTimeoutMs: server.limits.clientIdleTimeoutMs });
     log.info({ credentials: config.credentials.length, backends: config.backends.length }, 'configuration reloaded');
   };
 

@@ -34,6 +34,14 @@ export interface S3App {
   listen(address: { readonly host: string; readonly port: number }): Promise<string>;
   /** Stops accepting connections, refuses new requests with 503, waits for those in flight. */
   close(): Promise<void>;
+  /** New client timeouts (a config reload); connections opened from now on get the new idle timeout. */
+  applyTimeouts(timeouts: ClientTimeouts): void;
+}
+
+export interface ClientTimeouts {
+  /** 0 = none. */
+  readonly requestTimeoutMs: number;
+  readonly clientIdleTimeoutMs: number;
 }
 
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -67,15 +75,19 @@ export function createApp(options: AppOptions): S3App {
   // CONNECT (s3gate is no forward proxy): without a listener node drops the socket silently.
   server.on('connect', refuseConnect);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  server.requestTimeout = options.requestTimeoutMs;
-  // Node only enforces requestTimeout when headersTimeout does not exceed it.
-  server.headersTimeout = options.requestTimeoutMs > 0 ? Math.min(60_000, options.requestTimeoutMs) : 60_000;
-  // A socket without traffic for this long is destroyed (a stalled upload included).
-  server.setTimeout(options.clientIdleTimeoutMs);
+  const applyTimeouts = (timeouts: ClientTimeouts): void => {
+    server.requestTimeout = timeouts.requestTimeoutMs;
+    // Node only enforces requestTimeout when headersTimeout does not exceed it.
+    server.headersTimeout = timeouts.requestTimeoutMs > 0 ? Math.min(60_000, timeouts.requestTimeoutMs) : 60_000;
+    // A socket without traffic for this long is destroyed (a stalled upload included).
+    server.setTimeout(timeouts.clientIdleTimeoutMs);
+  };
+  applyTimeouts(options);
 
   let closed: Promise<void> | undefined;
   return {
     server,
+    applyTimeouts,
     listen: ({ host, port }) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
