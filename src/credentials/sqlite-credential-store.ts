@@ -461,7 +461,9 @@ export class SqliteCredentialStore implements CredentialStore {
           role: role ?? row.role,
           is_active: isActive === undefined ? row.is_active : isActive ? 1 : 0,
           scopes: scopes ?? row.scopes,
-          updated_at: this.clock(),
+          // updated_at is the version admin tokens are tied to: it must move on every change,
+          // even two in the same millisecond or after the clock stepped back.
+          updated_at: Math.max(this.clock(), row.updated_at + 1),
         });
         this.keepOneSuperUser(row, isActive === false ? 'is_active' : 'role');
         const updated = this.selectUser.get(id);
