@@ -143,7 +143,9 @@ function writeClientError(error: Error & { code?: string }, socket: Socket): voi
   const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
   const s3Error = tooLarge
     ? new S3Error('RequestHeaderSectionTooLarge')
-    : new S3Error('InvalidRequest', `The request could not be parsed as HTTP/1.1 (${error.code ?? 'bad request'}).`);
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new S3Error('RequestTimeout')
+      : new S3Error('InvalidRequest', `The request could not be parsed as HTTP/1.1 (${error.code ?? 'bad request'}).`);
   endWithS3Error(socket, s3Error, tooLarge ? 'Request Header Fields Too Large' : 'Bad Request');
 }
 
