@@ -40,7 +40,8 @@ export function createS3Listener(ctx: S3RequestContext, state: ListenerState): S
       // completion hook) can still throw. Never leave the client waiting.
       ctx.log.error({ err }, 'unhandled error after an S3 request');
       if (!res.headersSent) {
-        sendS3Error(res, new S3Error('InternalError'), { method: req.method ?? 'GET', resource: '', requestId: createRequestId(), headers: {}, closeConnection: true });
+        const requestId = createRequestId();
+        sendS3Error(res, new S3Error('InternalError'), { method: req.method ?? 'GET', resource: '', requestId, headers: { 'x-amz-request-id': requestId }, closeConnection: true });
       } else if (!res.writableEnded) {
         res.destroy();
       }
