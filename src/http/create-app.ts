@@ -71,6 +71,9 @@ export function createApp(options: AppOptions): S3App {
   // Answer "Expect: 100-continue" only after the request is authorised (the handler calls
   // writeContinue), so a denied upload never sends its body.
   server.on('checkContinue', listener);
+  // Any other expectation: without a listener node answers a bare 417; RFC 9110 lets a server
+  // ignore one it does not know (Expect is not forwarded), so the request is handled as usual.
+  server.on('checkExpectation', listener);
   server.on('clientError', writeClientError);
   // CONNECT (s3gate is no forward proxy): without a listener node drops the socket silently.
   server.on('connect', refuseConnect);
