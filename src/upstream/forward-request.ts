@@ -130,7 +130,7 @@ export async function fetchUpstream(
       size += (chunk as Buffer).length;
       if (size > maxBytes) {
         response.body.destroy();
-        throw new S3Error('InternalError', 'The upstream answer was larger than expected.');
+        throw new S3Error('BadGateway', 'The upstream storage sent a larger answer than expected.');
       }
       chunks.push(chunk as Buffer);
     }
