@@ -83,6 +83,9 @@ export async function forwardRequest(
   return { status, upstreamRequestId };
 }
 
+/** node's TLS handshake and certificate verification error codes (tls.connect, OpenSSL X509_V_ERR_*). */
+const TLS_ERROR_CODE = /^(?:ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$)/;
+
 /** Maps a failure while talking to the upstream to the error the client should see. */
 export function toUpstreamError(err: unknown, body?: Readable | AsyncIterable<Buffer>): unknown {
   // A body verifier that failed (bad chunk signature, hash mismatch) aborts the upstream
@@ -106,11 +109,15 @@ export function toUpstreamError(err: unknown, body?: Readable | AsyncIterable<Bu
     return new S3Error('BadGateway', 'The upstream storage sent an invalid response.');
   }
   const code = (err as { code?: string } | undefined)?.code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'EAI_AGAIN') {
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EAI_AGAIN') {
     return new S3Error('ServiceUnavailable', 'The upstream storage could not be reached.');
   }
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') {
     return new S3Error('BadGateway', 'The upstream storage closed the connection.');
+  }
+  // An https backend whose certificate does not verify, or that does not speak TLS.
+  if (code !== undefined && TLS_ERROR_CODE.test(code)) {
+    return new S3Error('BadGateway', 'The TLS connection to the upstream storage could not be established or verified.');
   }
   return err;
 }
