@@ -39,11 +39,12 @@ export async function forwardRequest(
   const requestBody = (body ?? null) as Readable | null;
   // A client gone before the answer is complete aborts the upstream request: without this, one
   // still waiting for response headers held its pool connection until the upstream answered or
-  // upstream_headers_timeout_ms passed. (An EventEmitter is a signal undici accepts, and is
+  // upstream_headers_timeout_ms passed. A body still being read fails by itself (IncompleteBody)
+  // and aborts the request with that error. (An EventEmitter is a signal undici accepts, and is
   // cheaper than an AbortController.)
   const clientGone = new EventEmitter();
   const onClose = (): void => {
-    if (!res.writableFinished) clientGone.emit('abort');
+    if (!res.writableFinished && !bodyUnread()) clientGone.emit('abort');
   };
   res.once('close', onClose);
   try {
