@@ -60,6 +60,9 @@ export function createApp(options: AppOptions): S3App {
   const serverOptions = {
     maxHeaderSize: options.maxHeaderBytes,
     connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+    // node's own refusal of an HTTP/1.1 request without Host is a bare 400: the pipeline answers
+    // it in S3 XML instead (as it does for HTTP/1.0, where Host is optional).
+    requireHostHeader: false,
     IncomingMessage,
     ServerResponse: closingAwareResponse(state),
   };
