@@ -14,7 +14,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { ConfigError } from './config-error.js';
 import type { Config } from './config-schema.js';
-import { resolveConfigPaths } from './load-config.js';
+import { describeReadError, resolveConfigPaths } from './load-config.js';
 import { type Env, parseConfig } from './parse-config.js';
 
 /** The part of a logger (pino fits) the watcher uses. */
@@ -88,8 +88,7 @@ export function watchConfig(path: string, options: WatchConfigOptions): ConfigWa
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      onError(new ConfigError(path, [`${path}: cannot read the configuration file: ${reason}`]));
+      onError(new ConfigError(path, [`${path}: cannot read the configuration file: ${describeReadError(err)}`]));
       return;
     }
     if (closed) return;

@@ -80,7 +80,8 @@ function accepted(options: { cert?: Buffer; key?: Buffer }): boolean {
   }
 }
 
-function describeReadError(err: unknown, file: 'config' | 'tls' = 'config'): string {
+/** Why a file could not be read, and what to do about it. */
+export function describeReadError(err: unknown, file: 'config' | 'tls' = 'config'): string {
   const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
   switch (code) {
     case 'ENOENT':
