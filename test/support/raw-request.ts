@@ -1,4 +1,8 @@
-/** Signs a raw request with @smithy/signature-v4 (as the SDKs do) for tests that need exact control. */
+/**
+ * Signs a raw request with @smithy/signature-v4 (as the SDKs do) for tests that need exact
+ * control, and exchanges raw bytes with a listener for tests that need malformed HTTP.
+ */
+import { connect } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256 } from './node-sha256.js';
 import type { TestKey } from './proxy.js';
@@ -34,4 +38,26 @@ export async function signRaw(key: TestKey, req: RawRequest): Promise<{ path: st
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
     .join('&');
   return { path: qs === '' ? req.path : `${req.path}?${qs}`, headers: signed.headers };
+}
+
+/**
+ * Writes `request` as is on a new connection to 127.0.0.1:port and resolves with every byte the
+ * server sent (latin1) once the connection closes; after `timeoutMs` the socket is destroyed,
+ * so a server that never closes yields what it had sent by then.
+ */
+export function rawExchange(port: number, request: string, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    let out = '';
+    socket.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    socket.write(request);
+  });
 }
