@@ -4,6 +4,7 @@
  * the actual request is still verified and scoped.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { S3Error } from '../s3/s3-error.js';
 
 const EXPOSED = 'ETag, x-amz-request-id, x-amz-version-id, x-amz-delete-marker, x-amz-checksum-crc32, x-amz-checksum-crc32c, x-amz-checksum-crc64nvme, x-amz-checksum-sha1, x-amz-checksum-sha256, Content-Length, Content-Range, Last-Modified';
 
@@ -16,13 +17,12 @@ export function addCorsHeaders(req: IncomingMessage, headers: Record<string, str
   headers.vary = 'Origin';
 }
 
+/** Answers a CORS preflight; throws InvalidRequest (S3 XML) when Origin or Access-Control-Request-Method is missing. */
 export function answerPreflight(req: IncomingMessage, res: ServerResponse, headers: Record<string, string>): void {
   const origin = req.headers.origin;
   const method = req.headers['access-control-request-method'];
   if (origin === undefined || method === undefined) {
-    res.writeHead(400, { ...headers, 'content-type': 'text/plain' });
-    res.end('Insufficient information. Origin request header needed.');
-    return;
+    throw new S3Error('InvalidRequest', 'Insufficient information. Origin request header needed.');
   }
   const out: Record<string, string> = {
     ...headers,

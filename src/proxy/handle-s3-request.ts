@@ -117,9 +117,6 @@ export async function handleS3Request(req: IncomingMessage, res: ServerResponse,
     event.clientAddress = forwarded.clientAddress;
     if (method === 'OPTIONS') {
       event.operation = 'PreflightRequest';
-      if (req.headers.origin === undefined || req.headers['access-control-request-method'] === undefined) {
-        throw new S3Error('InvalidRequest', 'Insufficient information. Origin request header needed.');
-      }
       answerPreflight(req, res, responseHeaders);
       return;
     }
